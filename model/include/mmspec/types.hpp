@@ -31,14 +31,11 @@ constexpr SysRet err(int e) { return -static_cast<SysRet>(e); }
 // Kernel generations the model can follow. The classic structure (vma_merge with cases 1..8,
 // __vma_adjust, rb_subtree_gap) is linux-5.10; linux-6.18 follows mm/vma.c.
 enum class Profile { linux_5_10, linux_6_18 };
+inline constexpr Profile all_profiles[] = {Profile::linux_5_10, Profile::linux_6_18};
 
 inline constexpr Profile default_profile = Profile::linux_6_18;
 
 std::string_view profile_name(Profile p);
 std::optional<Profile> parse_profile(std::string_view name);
-
-// Linux errno names ("EINVAL") for the values the model returns; "E?" plus number otherwise.
-std::string errno_name(int e);
-std::optional<int> parse_errno(std::string_view name);
 
 }  // namespace mmspec

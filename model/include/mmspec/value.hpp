@@ -1,7 +1,7 @@
 // The value-type customisation point behind the model's templated arithmetic (DESIGN
 // principle 4). Pure functions such as the subtree-gap update, mmap_base or the merge-case
 // decision are written once as `template <class V>` and use only:
-//   +, -, &, |, ~ on V;  &&, ||, ! on Ops<V>::Bool;  and the static members of Ops<V> below.
+//   +, -, *, &, |, ~ on V;  &&, ||, ! on Ops<V>::Bool;  and the static members of Ops<V> below.
 // The model instantiates them with std::uint64_t; proofs/ adds a specialisation for z3::expr
 // (64-bit bit-vectors) and runs the very same functions symbolically.
 #pragma once
@@ -23,6 +23,7 @@ struct Ops<std::uint64_t> {
   static Bool eq(V a, V b) { return a == b; }
   static V umax(V a, V b) { return a < b ? b : a; }
   static V umin(V a, V b) { return a < b ? a : b; }
+  static V udiv(V a, V b) { return b == 0 ? 0 : a / b; }
   static V lshr(V a, unsigned n) { return a >> n; }
   static V shl(V a, unsigned n) { return a << n; }
   static V lit(const V& /*like*/, std::uint64_t k) { return k; }

@@ -60,3 +60,10 @@ constexpr Addr vm_start_gap(const Vma& v, Addr stack_guard_gap) {
 constexpr Addr vm_end_gap(const Vma& v) { return v.vm_end; }
 
 }  // namespace mmspec
+
+#include <string>
+namespace mmspec {
+// "[0x7e0000000000-0x7e0000002000 pgoff 0x7e0000000]" for narration and messages.
+std::string vma_str(const Vma& v);
+std::string hex(std::uint64_t v);
+}  // namespace mmspec

@@ -1,0 +1,132 @@
+// struct mm_struct and the world around it: the machine, sysctls, credentials, open files.
+//
+// An Mm owns its VMAs (a VmaTree, O(log n) for every lookup and update), the counters the
+// kernel keeps (map_count, total_vm, data_vm, exec_vm, stack_vm, locked_vm), the program
+// break and the layout (mmap_base, legacy base, top-down or bottom-up). Things shared between
+// processes — files, inodes, the global overcommit counter, anon_vma identities — live in a
+// World that forked Mms share.
+//
+// Invariants (invariants/validate_mm): map_count == number of VMAs; each counter equals the sum
+// over VMAs of the pages of its class (vm_stat_account); VMAs sorted, disjoint, page aligned,
+// inside [mmap_min_addr, task_size) (imported special VMAs aside).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mmspec/events.hpp"
+#include "mmspec/layout.hpp"
+#include "mmspec/types.hpp"
+#include "mmspec/vma.hpp"
+#include "mmspec/vma_tree.hpp"
+
+namespace mmspec {
+
+inline constexpr std::uint64_t RLIM_INFINITY = ~std::uint64_t{0};
+
+struct Rlimits {  // soft limits, in bytes
+  std::uint64_t as = RLIM_INFINITY;
+  std::uint64_t data = RLIM_INFINITY;
+  std::uint64_t memlock = 8ull << 20;
+  std::uint64_t stack = 8ull << 20;
+  std::uint64_t data_hard = RLIM_INFINITY;  // only the RLIMIT_DATA == 0 Valgrind rule reads it
+};
+
+struct Caps {  // the capabilities the model consults
+  bool sys_rawio = true;   // mmap below vm.mmap_min_addr
+  bool ipc_lock = true;    // RLIMIT_MEMLOCK does not apply
+  bool sys_admin = true;   // overcommit admin reserve
+  bool sys_resource = false;
+};
+
+struct Sysctl {
+  std::uint64_t max_map_count = 65530;  // vm.max_map_count
+  int overcommit_memory = 0;            // vm.overcommit_memory: 0 guess, 1 always, 2 never
+  std::uint64_t overcommit_ratio = 50;
+  std::uint64_t admin_reserve_kbytes = 8192;
+  std::uint64_t user_reserve_kbytes = 131072;
+};
+
+struct Machine {
+  std::uint64_t totalram_pages = (24ull << 30) >> PAGE_SHIFT;
+  std::uint64_t total_swap_pages = 0;
+  bool thp = true;  // CONFIG_TRANSPARENT_HUGEPAGE (6.18 aligns anonymous 2 MiB multiples)
+};
+
+// An inode the model knows: a trace file (memfd, shmem-backed), the shmem object behind a
+// shared anonymous mapping, or a file imported from a live process's maps.
+struct Inode {
+  InodeId id = 0;
+  std::uint64_t size = 0;
+  std::string path;  // as /proc/PID/maps prints it
+  std::uint32_t dev_major = 0, dev_minor = 0;
+  std::uint64_t ino = 0;
+  bool shmem = false;      // shmem/tmpfs (memfd, /dev/zero shared mappings)
+  bool directory = false;  // no mmap operation: ENODEV
+};
+
+struct OpenFile {
+  FileId id = 0;
+  InodeId inode = 0;
+  bool readable = true;
+  bool writable = true;
+};
+
+// State shared by all processes of one run.
+struct World {
+  std::vector<Inode> inodes;     // index = id - 1
+  std::vector<OpenFile> files;   // index = id - 1
+  std::uint64_t committed = 0;   // vm_committed_as, pages
+  AnonVmaId next_anon_vma = 1;
+  std::uint64_t next_shmem_ino = 1000;
+
+  InodeId create_inode(std::uint64_t size, std::string path, bool shmem);
+  FileId open(InodeId inode, bool readable, bool writable);
+  const OpenFile* file(FileId id) const;
+  const Inode* inode(InodeId id) const;
+  const Inode* inode_of(FileId id) const;
+};
+
+struct MmConfig {
+  Profile profile = default_profile;
+  LayoutParams layout;
+  Rlimits rlimits;
+  Caps caps;
+  Sysctl sysctl;
+  Machine machine;
+};
+
+class Mm {
+ public:
+  explicit Mm(const MmConfig& cfg = {}, std::shared_ptr<World> world = nullptr);
+
+  Profile profile() const { return cfg.profile; }
+  bool classic() const { return cfg.profile == Profile::linux_5_10; }
+
+  MmConfig cfg;
+  std::shared_ptr<World> world;
+  VmaTree vmas;
+  Layout layout;
+
+  std::uint64_t map_count = 0;
+  std::uint64_t total_vm = 0, data_vm = 0, exec_vm = 0, stack_vm = 0, locked_vm = 0;
+  Addr start_brk = 0, brk = 0, start_data = 0, end_data = 0, start_stack = 0;
+  bool brk_randomized = false;
+  VmFlags def_flags = 0;
+
+  // Optional narration of what the model did (explain); null = off, no cost.
+  std::vector<Event>* events = nullptr;
+
+  // Insert a VMA as-is (set-up and import of a live process's address space): counts it in
+  // map_count and the counters. Returns null if it would overlap an existing VMA.
+  Vma* import_vma(const Vma& v);
+
+  void note(EventKind kind, std::string text) const {
+    if (events) events->push_back(Event{kind, 0, std::move(text)});
+  }
+  bool narrating() const { return events != nullptr; }
+};
+
+}  // namespace mmspec

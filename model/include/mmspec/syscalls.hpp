@@ -1,0 +1,37 @@
+// The system calls and the memory access the model executes, with the kernel's arguments and
+// return conventions: a non-negative result or -errno (brk returns the break, never an errno).
+// File descriptors are the model's FileId values (World::open); -1 means none.
+#pragma once
+
+#include <cstdint>
+
+#include "mmspec/mm.hpp"
+
+namespace mmspec {
+
+// arch/x86/kernel/sys_x86_64.c sys_mmap -> mm/mmap.c ksys_mmap_pgoff, do_mmap (v5.15, v6.18)
+SysRet sys_mmap(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot, std::uint64_t flags,
+                std::int64_t fd, std::uint64_t off);
+// mm/mmap.c __do_munmap (v5.15); mm/vma.c do_vmi_munmap (v6.18)
+SysRet sys_munmap(Mm& mm, Addr addr, std::uint64_t len);
+// mm/mprotect.c do_mprotect_pkey (v5.15, v6.18)
+SysRet sys_mprotect(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot);
+// mm/mmap.c sys_brk (v5.15, v6.18)
+SysRet sys_brk(Mm& mm, Addr brk);
+
+// The munmap core shared with mmap (classic MAP_FIXED), brk and later mremap: the range is
+// page aligned and non-empty. Returns 0 or -errno.
+int do_munmap(Mm& mm, Addr start, Addr end);
+
+enum class AccessKind : std::uint8_t { read, write, exec };
+enum class FaultOutcome : std::uint8_t { ok, segv_maperr, segv_accerr, sigbus };
+
+// arch/x86/mm/fault.c do_user_addr_fault + mm/memory.c handle_mm_fault (v5.15, v6.18), at VMA
+// level: the outcome of one access, stack expansion of VM_GROWSDOWN VMAs, anon_vma_prepare on
+// the first write to a private mapping.
+FaultOutcome touch(Mm& mm, Addr addr, AccessKind access);
+
+// mm/rmap.c __anon_vma_prepare with find_mergeable_anon_vma (v5.15, v6.18)
+void anon_vma_prepare(Mm& mm, Vma& vma);
+
+}  // namespace mmspec

@@ -1,0 +1,19 @@
+// Splitting a VMA (and the boundary moves of __vma_adjust that are not merges).
+//
+//   split at addr, both pieces keep file, flags, anon_vma and chain:
+//   [start ........ end) pgoff p   ->   [start, addr) pgoff p  +  [addr, end) pgoff p + (addr-start)/P
+#pragma once
+
+#include "mmspec/mm.hpp"
+
+namespace mmspec {
+
+// mm/mmap.c __split_vma (v5.15); mm/vma.c __split_vma (v6.18). No map_count check.
+// vm_ops->may_split: special mappings refuse with -EINVAL. Returns 0 or -errno.
+int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr);
+
+// mm/mmap.c split_vma (v5.15); mm/vma.c split_vma (v6.18): -ENOMEM when map_count has
+// reached vm.max_map_count (note >=), else __split_vma.
+int split_vma(Mm& mm, Vma* vma, Addr addr);
+
+}  // namespace mmspec
