@@ -149,7 +149,7 @@ void narrate_case(const Mm& mm, int c, const MergeProposal& p) {
 }
 
 void narrate_refusal(const Mm& mm, const std::string& why) {
-  if (mm.narrating()) mm.note(EventKind::merge_refused, "no merge: " + why);
+  if (mm.narrating()) mm.note(EventKind::merge_refused, why);
 }
 
 }  // namespace

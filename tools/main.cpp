@@ -1,0 +1,58 @@
+// mmspec: an executable specification of Linux memory management.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "common.hpp"
+
+int main(int argc, char** argv) {
+  using namespace mmspec::cli;
+  CLI::App app{
+      "mmspec: what exactly does Linux do for mmap, munmap, mprotect, brk and page faults?\n"
+      "Traces (.mmt, see docs/trace-format.md) describe system calls and accesses; the model\n"
+      "replays them, says which vma_merge case fired or why a merge was refused, and is checked\n"
+      "against the running kernel.\n\n"
+      "Exit codes: 0 all held; 1 an expectation, invariant or agreement failed; 2 usage or\n"
+      "parse error; 3 the live kernel could not be run; 77 check --skip-unsupported skipped."};
+  app.set_version_flag("--version", "mmspec 0.1");
+  app.require_subcommand(1);
+
+  std::vector<std::string> files;
+  std::string profile;
+  bool json = false, quiet = false, verbose = false, skip = false;
+  std::string live;
+  int timeout = 10;
+
+  CLI::App* run = app.add_subcommand("run", "Replay traces on the model and check their expectations");
+  run->add_option("files", files, "Trace files or directories of *.mmt")->required();
+  run->add_option("--profile", profile, "Kernel profile: linux-6.18 (default) or linux-5.10");
+  run->add_flag("--json", json, "Machine-readable output");
+  run->add_flag("-q,--quiet", quiet, "Print only failures and the totals");
+  run->footer("Example: mmspec run tests/scenarios\nPrints PASS/FAIL per trace, a diff for each mismatch, and 'N passed, N failed'.");
+
+  CLI::App* explain = app.add_subcommand("explain", "Narrate each step: merge cases, refusals, splits, placement");
+  explain->add_option("files", files, "Trace files")->required();
+  explain->add_option("--profile", profile, "Kernel profile: linux-6.18 (default) or linux-5.10");
+  explain->add_flag("--json", json, "Machine-readable output");
+  explain->footer("Example: mmspec explain tests/scenarios/merge/case6_mprotect.mmt");
+
+  CLI::App* check = app.add_subcommand("check", "Run scenarios on the model and on the running kernel and compare");
+  check->add_option("files", files, "Scenario files or directories (default: tests/scenarios)");
+  check->add_option("--live", live, "Path of the mmspec-live agent (default: beside mmspec)");
+  check->add_option("--timeout", timeout, "Seconds per scenario in the agent (default 10)");
+  check->add_flag("--json", json, "Machine-readable output");
+  check->add_flag("-v,--verbose", verbose, "Details for agreeing scenarios too");
+  check->add_flag("--skip-unsupported", skip, "Exit 77 instead of 3 when not on Linux x86-64");
+  check->footer("Example: mmspec check --json > report.json");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : EXIT_USAGE;
+  }
+  if (*run) return cmd_run(files, profile, json, quiet);
+  if (*explain) return cmd_explain(files, profile, json);
+  if (*check) return cmd_check(files, live, timeout, json, verbose, skip);
+  return EXIT_USAGE;
+}
