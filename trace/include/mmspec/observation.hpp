@@ -47,6 +47,8 @@ struct MapsEntry {
   // Equality as the conformance check sees it: range, perms, offset, name; device and inode
   // numbers only for anonymous VMAs (file identities differ between implementations).
   bool same_vma(const MapsEntry& o) const;
+  // Equality of every field, vmflags included.
+  bool operator==(const MapsEntry&) const = default;
 };
 
 // Parse one /proc/PID/maps line; nullopt if it is not one.

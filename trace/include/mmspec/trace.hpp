@@ -162,5 +162,15 @@ std::uint64_t eval(const Expr& e, const Env& env);
 std::string format_expr(const Expr& e, const Trace& t);
 std::string format_prot(int prot);    // "rw-", plus " growsdown" etc.
 std::string format_map_flags(int flags);  // "private anon fixed"
+std::string format_profiles(ProfileMask m);  // "linux-5.10,linux-6.1"; "" for 0 (all profiles)
+// An expectation as written after `->`: "EINVAL", "A+0x1000 on linux-6.1", "SEGV_ACCERR".
+std::string format_expect(const Expect& e, const Trace& t);
+// A maps expectation line as written inside expect-maps: "+0x0-+0x1000 rw-p anon +ac".
+std::string format_maps_line(const MapsLine& l, const Trace& t);
+
+// Linux errno names (values from <cerrno>): "EINVAL"; "E?<n>" for a value without a name.
+// errno_from_str also accepts the aliases EWOULDBLOCK, EDEADLOCK, ENOTSUP and "E?<n>".
+std::string errno_str(int e);
+std::optional<int> errno_from_str(std::string_view s);
 
 }  // namespace mmspec::trace
