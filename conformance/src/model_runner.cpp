@@ -100,7 +100,7 @@ Mm default_process(const MmConfig& cfg) {
     Vma v;
     v.vm_start = start;
     v.vm_end = start + npages * PAGE_SIZE;
-    v.vm_flags = flags | VM_DONTEXPAND | VM_SOFTDIRTY;
+    v.vm_flags = flags | VM_DONTEXPAND | mm.vm_softdirty();
     v.kind = VmaKind::special;
     v.special = name;
     mm.import_vma(v);
@@ -116,7 +116,7 @@ Mm default_process(const MmConfig& cfg) {
   stack.vm_end = DEFAULT_MAP_WINDOW;
   stack.vm_start = stack.vm_end - 33 * PAGE_SIZE;
   stack.vm_pgoff = stack.vm_start >> PAGE_SHIFT;
-  stack.vm_flags = VM_STACK_FLAGS | VM_SOFTDIRTY;
+  stack.vm_flags = VM_STACK_FLAGS | mm.vm_softdirty();
   stack.anon_vma = mm.world->next_anon_vma++;
   stack.anon_vma_chain = 1;
   mm.import_vma(stack);
@@ -136,6 +136,10 @@ Mm imported_process(Profile profile, const LiveLayout& layout,
   if (layout.overcommit_memory) cfg.sysctl.overcommit_memory = static_cast<int>(*layout.overcommit_memory);
   cfg.layout.randomize = layout.randomized;
   if (layout.rlimit_stack) cfg.rlimits.stack = *layout.rlimit_stack;
+  // Every VMA exec creates carries VM_SOFTDIRTY when the kernel has CONFIG_MEM_SOFT_DIRTY.
+  cfg.machine.soft_dirty = false;
+  for (const trace::MapsEntry& e : initial)
+    if (flags_from_mnemonics(e.vmflags) & VM_SOFTDIRTY) cfg.machine.soft_dirty = true;
   Mm mm(cfg);
   World& w = *mm.world;
   for (const trace::MapsEntry& e : initial) {

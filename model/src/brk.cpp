@@ -63,7 +63,7 @@ int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
   mm.total_vm += npages;
   mm.data_vm += npages;
   if (flags & VM_LOCKED) mm.locked_vm += npages;
-  vma->vm_flags |= VM_SOFTDIRTY;
+  vma->vm_flags |= mm.vm_softdirty();
   return 0;
 }
 

@@ -138,7 +138,7 @@ SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm
     else
       mm.locked_vm += pglen;
   }
-  vma->vm_flags |= VM_SOFTDIRTY;
+  vma->vm_flags |= mm.vm_softdirty();
   return static_cast<SysRet>(addr);
 }
 

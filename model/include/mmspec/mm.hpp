@@ -53,6 +53,9 @@ struct Machine {
   std::uint64_t totalram_pages = (24ull << 30) >> PAGE_SHIFT;
   std::uint64_t total_swap_pages = 0;
   bool thp = true;  // CONFIG_TRANSPARENT_HUGEPAGE (6.18 aligns anonymous 2 MiB multiples)
+  // CONFIG_MEM_SOFT_DIRTY: without it VM_SOFTDIRTY is 0 (include/linux/mm.h) and smaps never
+  // shows "sd". Debian's kernels have it; some minimal kernels do not.
+  bool soft_dirty = true;
 };
 
 // An inode the model knows: a trace file (memfd, shmem-backed), the shmem object behind a
@@ -127,6 +130,9 @@ class Mm {
     if (events) events->push_back(Event{kind, 0, std::move(text)});
   }
   bool narrating() const { return events != nullptr; }
+
+  // VM_SOFTDIRTY as this kernel defines it (0 without CONFIG_MEM_SOFT_DIRTY).
+  VmFlags vm_softdirty() const { return cfg.machine.soft_dirty ? VM_SOFTDIRTY : 0; }
 };
 
 }  // namespace mmspec
