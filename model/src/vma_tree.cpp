@@ -1,0 +1,549 @@
+// VmaTree: the AVL tree of VMAs with subtree gaps (see vma_tree.hpp for the invariants).
+#include "mmspec/vma_tree.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "mmspec/gap.hpp"
+
+namespace mmspec {
+
+// The Vma is the first member, so that a Vma* and its Node* convert into each other
+// (pointer-interconvertible: [basic.compound]/4 for standard-layout classes).
+struct VmaTree::Node {
+  Vma vma;
+  Node* left;
+  Node* right;
+  Node* parent;
+  Addr gap_start;    // vm_end_gap(prev), or 0 for the lowest VMA
+  Addr gap;          // vma_gap(vm_start_gap(vma), gap_start)
+  Addr subtree_gap;  // max of gap over this subtree
+  int height;        // 1 for a leaf
+};
+
+namespace {
+
+// Templates, so that they can take the private node type without naming it.
+template <class N>
+int height_of(const N* n) {
+  return n ? n->height : 0;
+}
+template <class N>
+Addr subtree_gap_of(const N* n) {
+  return n ? n->subtree_gap : 0;
+}
+
+}  // namespace
+
+// ---- construction ----
+
+VmaTree::VmaTree(Addr stack_guard_gap) : stack_guard_gap_(stack_guard_gap) {}
+
+VmaTree::VmaTree(const VmaTree& other)
+    : root_(clone(other.root_, nullptr)), size_(other.size_),
+      stack_guard_gap_(other.stack_guard_gap_) {}
+
+VmaTree& VmaTree::operator=(const VmaTree& other) {
+  if (this != &other) {
+    VmaTree copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+VmaTree::VmaTree(VmaTree&& other) noexcept
+    : root_(std::exchange(other.root_, nullptr)), size_(std::exchange(other.size_, 0)),
+      stack_guard_gap_(other.stack_guard_gap_) {}
+
+VmaTree& VmaTree::operator=(VmaTree&& other) noexcept {
+  if (this != &other) {
+    destroy(root_);
+    root_ = std::exchange(other.root_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    stack_guard_gap_ = other.stack_guard_gap_;
+  }
+  return *this;
+}
+
+VmaTree::~VmaTree() { destroy(root_); }
+
+void VmaTree::clear() {
+  destroy(root_);
+  root_ = nullptr;
+  size_ = 0;
+}
+
+// Recursion depth is the tree height, at most 1.44 log2(n + 2).
+VmaTree::Node* VmaTree::clone(const Node* n, Node* parent) {
+  if (!n) return nullptr;
+  Node* c = new Node(*n);
+  c->parent = parent;
+  c->left = nullptr;
+  c->right = nullptr;
+  c->left = clone(n->left, c);
+  c->right = clone(n->right, c);
+  return c;
+}
+
+void VmaTree::destroy(Node* n) {
+  if (!n) return;
+  destroy(n->left);
+  destroy(n->right);
+  delete n;
+}
+
+// ---- node navigation ----
+
+VmaTree::Node* VmaTree::node_of(Vma* v) {
+  static_assert(std::is_standard_layout_v<Node>);
+  static_assert(offsetof(Node, vma) == 0);
+  return reinterpret_cast<Node*>(v);
+}
+const VmaTree::Node* VmaTree::node_of(const Vma* v) { return reinterpret_cast<const Node*>(v); }
+
+const VmaTree::Node* VmaTree::leftmost(const Node* n) {
+  if (!n) return nullptr;
+  while (n->left) n = n->left;
+  return n;
+}
+
+const VmaTree::Node* VmaTree::rightmost(const Node* n) {
+  if (!n) return nullptr;
+  while (n->right) n = n->right;
+  return n;
+}
+
+const VmaTree::Node* VmaTree::successor(const Node* n) {
+  if (n->right) return leftmost(n->right);
+  while (n->parent && n->parent->right == n) n = n->parent;
+  return n->parent;
+}
+
+const VmaTree::Node* VmaTree::predecessor(const Node* n) {
+  if (n->left) return rightmost(n->left);
+  while (n->parent && n->parent->left == n) n = n->parent;
+  return n->parent;
+}
+
+VmaTree::Node* VmaTree::successor(Node* n) {
+  return const_cast<Node*>(successor(static_cast<const Node*>(n)));
+}
+
+// ---- augmentation ----
+
+// mm/mmap.c vma_compute_gap (v5.15), with the predecessor's end passed in.
+void VmaTree::set_gap(Node* n, Addr gap_start) const {
+  n->gap_start = gap_start;
+  n->gap = vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), gap_start);
+}
+
+// mm/mmap.c vma_gap_callbacks (v5.15): recompute a node from its children.
+void VmaTree::update(Node* n) {
+  n->height = 1 + std::max(height_of(n->left), height_of(n->right));
+  n->subtree_gap = mmspec::subtree_gap<Addr>(n->gap, subtree_gap_of(n->left),
+                                             subtree_gap_of(n->right));
+}
+
+// mm/mmap.c vma_gap_update (v5.15): a node's gap changed; refresh it and its ancestors.
+void VmaTree::propagate(Node* n) {
+  for (; n; n = n->parent) update(n);
+}
+
+void VmaTree::replace_child(Node* parent, Node* old_child, Node* new_child) {
+  if (!parent)
+    root_ = new_child;
+  else if (parent->left == old_child)
+    parent->left = new_child;
+  else
+    parent->right = new_child;
+}
+
+VmaTree::Node* VmaTree::rotate_left(Node* x) {
+  Node* y = x->right;
+  x->right = y->left;
+  if (y->left) y->left->parent = x;
+  y->parent = x->parent;
+  replace_child(x->parent, x, y);
+  y->left = x;
+  x->parent = y;
+  update(x);
+  update(y);
+  return y;
+}
+
+VmaTree::Node* VmaTree::rotate_right(Node* x) {
+  Node* y = x->left;
+  x->left = y->right;
+  if (y->right) y->right->parent = x;
+  y->parent = x->parent;
+  replace_child(x->parent, x, y);
+  y->right = x;
+  x->parent = y;
+  update(x);
+  update(y);
+  return y;
+}
+
+// Walks from n to the root, recomputing every node and restoring the AVL balance.
+void VmaTree::rebalance(Node* n) {
+  while (n) {
+    update(n);
+    const int balance = height_of(n->left) - height_of(n->right);
+    if (balance > 1) {
+      if (height_of(n->left->left) < height_of(n->left->right)) rotate_left(n->left);
+      n = rotate_right(n);
+    } else if (balance < -1) {
+      if (height_of(n->right->right) < height_of(n->right->left)) rotate_right(n->right);
+      n = rotate_left(n);
+    }
+    n = n->parent;
+  }
+}
+
+// ---- changes ----
+
+// mm/mmap.c __vma_link_rb + vma_gap_update (v5.15).
+Vma* VmaTree::insert(const Vma& v) {
+  Node* parent = nullptr;
+  Node** link = &root_;
+  Node* pred = nullptr;
+  Node* succ = nullptr;
+  while (*link) {
+    parent = *link;
+    if (v.vm_start < parent->vma.vm_start) {
+      succ = parent;
+      link = &parent->left;
+    } else {
+      pred = parent;
+      link = &parent->right;
+    }
+  }
+  Node* n = new Node{v, nullptr, nullptr, parent, 0, 0, 0, 1};
+  *link = n;
+  ++size_;
+  set_gap(n, pred ? vm_end_gap(pred->vma) : 0);
+  // The successor's gap now ends at the new VMA: the case the kernel handles in
+  // __vma_link_rb by updating vma->vm_next before linking (v5.15).
+  if (succ) {
+    set_gap(succ, vm_end_gap(n->vma));
+    propagate(succ);
+  }
+  rebalance(n);
+  return &n->vma;
+}
+
+// mm/mmap.c vma_rb_erase_ignore + __vma_unlink_list (v5.15).
+void VmaTree::erase(Vma* v) {
+  Node* x = node_of(v);
+  if (Node* s = successor(x)) {
+    // The successor inherits x's gap start: its gap now reaches down to x's predecessor.
+    set_gap(s, x->gap_start);
+    propagate(s);
+  }
+  Node* from;
+  if (x->left && x->right) {
+    // Relink (never copy) the in-order successor y into x's place, so Vma* stay valid.
+    Node* y = const_cast<Node*>(leftmost(x->right));
+    if (y->parent == x) {
+      from = y;
+    } else {
+      from = y->parent;
+      from->left = y->right;
+      if (y->right) y->right->parent = from;
+      y->right = x->right;
+      x->right->parent = y;
+    }
+    y->left = x->left;
+    x->left->parent = y;
+    y->parent = x->parent;
+    replace_child(x->parent, x, y);
+  } else {
+    Node* child = x->left ? x->left : x->right;
+    if (child) child->parent = x->parent;
+    replace_child(x->parent, x, child);
+    from = x->parent;
+  }
+  delete x;
+  --size_;
+  rebalance(from);
+}
+
+// mm/mmap.c __vma_adjust's vma_gap_update calls (v5.15): the node keeps its place.
+void VmaTree::adjust(Vma* v, Addr new_start, Addr new_end) {
+  Node* x = node_of(v);
+  x->vma.vm_start = new_start;
+  x->vma.vm_end = new_end;
+  refresh(v);
+}
+
+void VmaTree::refresh(Vma* v) {
+  Node* x = node_of(v);
+  set_gap(x, x->gap_start);
+  propagate(x);
+  if (Node* s = successor(x)) {
+    set_gap(s, vm_end_gap(x->vma));
+    propagate(s);
+  }
+}
+
+// ---- lookups ----
+
+// include/linux/mm.h find_vma (v5.15): descend, remembering the lowest VMA ending above a.
+const VmaTree::Node* VmaTree::lookup(Addr a) const {
+  const Node* n = root_;
+  const Node* found = nullptr;
+  while (n) {
+    if (n->vma.vm_end > a) {
+      found = n;
+      if (n->vma.vm_start <= a) break;
+      n = n->left;
+    } else {
+      n = n->right;
+    }
+  }
+  return found;
+}
+
+const Vma* VmaTree::find_vma(Addr a) const {
+  const Node* n = lookup(a);
+  return n ? &n->vma : nullptr;
+}
+
+Vma* VmaTree::find_vma(Addr a) {
+  return const_cast<Vma*>(static_cast<const VmaTree*>(this)->find_vma(a));
+}
+
+const Vma* VmaTree::find_vma_prev(Addr a, const Vma** prev) const {
+  const Vma* v = find_vma(a);
+  *prev = v ? this->prev(v) : last();
+  return v;
+}
+
+Vma* VmaTree::find_vma_prev(Addr a, Vma** prev) {
+  const Vma* p = nullptr;
+  const Vma* v = static_cast<const VmaTree*>(this)->find_vma_prev(a, &p);
+  *prev = const_cast<Vma*>(p);
+  return const_cast<Vma*>(v);
+}
+
+const Vma* VmaTree::find_vma_intersection(Addr start, Addr end) const {
+  const Vma* v = find_vma(start);
+  return v && v->vm_start < end ? v : nullptr;
+}
+
+Vma* VmaTree::find_vma_intersection(Addr start, Addr end) {
+  return const_cast<Vma*>(static_cast<const VmaTree*>(this)->find_vma_intersection(start, end));
+}
+
+const Vma* VmaTree::prev(const Vma* v) const {
+  const Node* n = predecessor(node_of(v));
+  return n ? &n->vma : nullptr;
+}
+
+Vma* VmaTree::prev(const Vma* v) {
+  return const_cast<Vma*>(static_cast<const VmaTree*>(this)->prev(v));
+}
+
+const Vma* VmaTree::next(const Vma* v) const {
+  const Node* n = successor(node_of(v));
+  return n ? &n->vma : nullptr;
+}
+
+Vma* VmaTree::next(const Vma* v) {
+  return const_cast<Vma*>(static_cast<const VmaTree*>(this)->next(v));
+}
+
+const Vma* VmaTree::first() const {
+  const Node* n = leftmost(root_);
+  return n ? &n->vma : nullptr;
+}
+
+Vma* VmaTree::first() { return const_cast<Vma*>(static_cast<const VmaTree*>(this)->first()); }
+
+const Vma* VmaTree::last() const {
+  const Node* n = rightmost(root_);
+  return n ? &n->vma : nullptr;
+}
+
+Vma* VmaTree::last() { return const_cast<Vma*>(static_cast<const VmaTree*>(this)->last()); }
+
+Addr VmaTree::highest_vm_end() const {
+  const Vma* v = last();
+  return v ? vm_end_gap(*v) : 0;
+}
+
+// ---- gap search ----
+//
+// A node is a candidate when gap(n) >= threshold = max(L, 1): the kernel's fit test needs
+// gap_end > gap_start and gap_end - gap_start >= L, i.e. exactly that. subtree_gap prunes
+// every subtree without a candidate. Two orders help the walks:
+//   * gap_start is non-decreasing in address order (vm_end_gap is), and every node right of n
+//     has gap_start >= vm_end_gap(n);
+//   * among candidates, gap_end = vm_start_gap is strictly increasing (a candidate's guard gap
+//     does not reach its predecessor), and every node u left of n has gap_end(u) < n.vm_start.
+// So the fitting candidates form a run in address order, and each walk is a boundary search
+// that visits O(log n) nodes.
+
+// mm/mmap.c unmapped_area (v5.15): the first candidate in address order whose gap ends at or
+// above lo (the kernel's "gap_end >= low_limit" with low_limit already raised by L).
+const VmaTree::Node* VmaTree::first_fit(const Node* n, Addr threshold, Addr lo) const {
+  if (!n || n->subtree_gap < threshold) return nullptr;
+  if (n->vma.vm_start > lo) {
+    if (const Node* r = first_fit(n->left, threshold, lo)) return r;
+  }
+  if (n->gap >= threshold && vm_start_gap(n->vma, stack_guard_gap_) >= lo) return n;
+  return first_fit(n->right, threshold, lo);
+}
+
+// mm/mmap.c unmapped_area_topdown (v5.15): the last candidate in address order whose gap
+// starts at or below hi (the kernel's "gap_start <= high_limit" with high_limit lowered by L).
+const VmaTree::Node* VmaTree::last_fit(const Node* n, Addr threshold, Addr hi) const {
+  if (!n || n->subtree_gap < threshold) return nullptr;
+  if (vm_end_gap(n->vma) <= hi) {
+    if (const Node* r = last_fit(n->right, threshold, hi)) return r;
+  }
+  if (n->gap >= threshold && n->gap_start <= hi) return n;
+  return last_fit(n->left, threshold, hi);
+}
+
+std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
+  if (!gap_request_ok<Addr>(req.length, req.low_limit, req.high_limit, req.align_mask))
+    return std::nullopt;
+  const Addr L = search_length<Addr>(req.length, req.align_mask);
+  const Addr lo = req.low_limit + L;
+  if (const Node* n = first_fit(root_, std::max<Addr>(L, 1), lo)) {
+    // Later gaps start even higher (and so does the highest gap): if this one starts above
+    // high_limit - L, nothing fits, as the kernel's "gap_start > high_limit" -ENOMEM says.
+    const Addr gap_end = vm_start_gap(n->vma, stack_guard_gap_);
+    if (!gap_fits<Addr>(n->gap_start, gap_end, req.length, req.low_limit, req.high_limit,
+                        req.align_mask))
+      return std::nullopt;
+    return place_bottom_up<Addr>(n->gap_start, req.low_limit, req.align_mask, req.align_offset);
+  }
+  const Addr highest = highest_vm_end();
+  if (!highest_gap_fits<Addr>(highest, req.length, req.high_limit, req.align_mask))
+    return std::nullopt;
+  return place_bottom_up<Addr>(highest, req.low_limit, req.align_mask, req.align_offset);
+}
+
+std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const {
+  if (!gap_request_ok<Addr>(req.length, req.low_limit, req.high_limit, req.align_mask))
+    return std::nullopt;
+  // The highest gap first; the kernel places there against high_limit itself.
+  if (highest_gap_fits<Addr>(highest_vm_end(), req.length, req.high_limit, req.align_mask))
+    return place_top_down<Addr>(req.high_limit, req.length, req.high_limit, req.align_mask,
+                                req.align_offset);
+  const Addr L = search_length<Addr>(req.length, req.align_mask);
+  const Node* n = last_fit(root_, std::max<Addr>(L, 1), req.high_limit - L);
+  if (!n) return std::nullopt;
+  // Earlier candidates end even lower: if this gap ends below low_limit + L, nothing fits, as
+  // the kernel's "gap_end < low_limit" -ENOMEM says.
+  const Addr gap_end = vm_start_gap(n->vma, stack_guard_gap_);
+  if (!gap_fits<Addr>(n->gap_start, gap_end, req.length, req.low_limit, req.high_limit,
+                      req.align_mask))
+    return std::nullopt;
+  return place_top_down<Addr>(gap_end, req.length, req.high_limit, req.align_mask,
+                              req.align_offset);
+}
+
+// ---- augmentation access and checking ----
+
+Addr VmaTree::gap(const Vma* v) const { return node_of(v)->gap; }
+Addr VmaTree::subtree_gap(const Vma* v) const { return node_of(v)->subtree_gap; }
+
+Addr VmaTree::recompute_gap(const Vma* v) const {
+  const Vma* p = prev(v);
+  return vma_gap<Addr>(vm_start_gap(*v, stack_guard_gap_), p ? vm_end_gap(*p) : 0);
+}
+
+int VmaTree::height() const { return height_of(root_); }
+
+bool VmaTree::check_augmentation(std::string* why) const {
+  auto fail = [why](std::string msg) {
+    if (why) *why = std::move(msg);
+    return false;
+  };
+  auto range = [](const Vma& v) {
+    return "[" + std::to_string(v.vm_start) + ", " + std::to_string(v.vm_end) + ")";
+  };
+  if (root_ && root_->parent) return fail("root has a parent");
+
+  // In-order pass over the structure, recursing at most max_depth deep so that a corrupted
+  // (cyclic) tree ends in a report, not in a stack overflow.
+  struct Result {
+    bool ok;
+    int height;
+    Addr subtree_gap;
+  };
+  const int max_depth = 128;
+  const Node* prev_node = nullptr;
+  std::size_t count = 0;
+  auto visit = [&](auto& self, const Node* n, const Node* parent, int depth) -> Result {
+    if (!n) return {true, 0, 0};
+    if (depth > max_depth) return {fail("tree deeper than " + std::to_string(max_depth)), 0, 0};
+    if (n->parent != parent) return {fail("wrong parent link at " + range(n->vma)), 0, 0};
+    const Result l = self(self, n->left, n, depth + 1);
+    if (!l.ok) return l;
+    const Vma& v = n->vma;
+    if (!(v.vm_start < v.vm_end)) return {fail("empty or inverted VMA " + range(v)), 0, 0};
+    if (prev_node && prev_node->vma.vm_end > v.vm_start)
+      return {fail("VMAs out of order or overlapping: " + range(prev_node->vma) + " and " +
+                   range(v)),
+              0, 0};
+    const Addr want_start = prev_node ? vm_end_gap(prev_node->vma) : 0;
+    if (n->gap_start != want_start)
+      return {fail("gap_start of " + range(v) + " is " + std::to_string(n->gap_start) +
+                   ", expected " + std::to_string(want_start)),
+              0, 0};
+    const Addr want_gap = vma_gap<Addr>(vm_start_gap(v, stack_guard_gap_), want_start);
+    if (n->gap != want_gap)
+      return {fail("gap of " + range(v) + " is " + std::to_string(n->gap) + ", expected " +
+                   std::to_string(want_gap)),
+              0, 0};
+    prev_node = n;
+    ++count;
+    const Result r = self(self, n->right, n, depth + 1);
+    if (!r.ok) return r;
+    const int want_height = 1 + std::max(l.height, r.height);
+    if (n->height != want_height)
+      return {fail("height of " + range(v) + " is " + std::to_string(n->height) +
+                   ", expected " + std::to_string(want_height)),
+              0, 0};
+    if (l.height - r.height > 1 || r.height - l.height > 1)
+      return {fail("unbalanced at " + range(v)), 0, 0};
+    const Addr want_subtree = mmspec::subtree_gap<Addr>(n->gap, l.subtree_gap, r.subtree_gap);
+    if (n->subtree_gap != want_subtree)
+      return {fail("subtree_gap of " + range(v) + " is " + std::to_string(n->subtree_gap) +
+                   ", expected " + std::to_string(want_subtree)),
+              0, 0};
+    return {true, want_height, want_subtree};
+  };
+  if (!visit(visit, root_, nullptr, 1).ok) return false;
+  if (count != size_)
+    return fail("size() is " + std::to_string(size_) + " but the tree holds " +
+                std::to_string(count) + " VMAs");
+  return true;
+}
+
+// ---- iteration ----
+
+VmaTree::const_iterator VmaTree::begin() const { return const_iterator(leftmost(root_)); }
+
+const Vma& VmaTree::const_iterator::operator*() const { return n_->vma; }
+const Vma* VmaTree::const_iterator::operator->() const { return &n_->vma; }
+
+VmaTree::const_iterator& VmaTree::const_iterator::operator++() {
+  n_ = successor(n_);
+  return *this;
+}
+
+VmaTree::const_iterator VmaTree::const_iterator::operator++(int) {
+  const_iterator old = *this;
+  ++*this;
+  return old;
+}
+
+}  // namespace mmspec

@@ -1,0 +1,624 @@
+// VmaTree: hand-worked cases from the kernel rules, and a randomized differential test against
+// a std::map of VMAs with a naive linear gap scan (mm/mmap.c unmapped_area /
+// unmapped_area_topdown, v5.15 contract).
+#include "mmspec/vma_tree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mmspec/gap.hpp"
+
+namespace mmspec {
+namespace {
+
+constexpr Addr P = PAGE_SIZE;
+constexpr Addr TASK_SIZE = 0x7ffffffff000;  // x86-64 TASK_SIZE_MAX with 4-level paging
+
+Vma make(Addr start, Addr end, VmFlags flags = VM_READ | VM_WRITE) {
+  Vma v;
+  v.vm_start = start;
+  v.vm_end = end;
+  v.vm_flags = flags;
+  v.vm_pgoff = start >> PAGE_SHIFT;
+  return v;
+}
+
+bool same(const Vma& a, const Vma& b) {
+  return a.vm_start == b.vm_start && a.vm_end == b.vm_end && a.vm_flags == b.vm_flags &&
+         a.vm_pgoff == b.vm_pgoff && a.anon_vma == b.anon_vma;
+}
+
+std::string checked(const VmaTree& t) {
+  std::string why;
+  return t.check_augmentation(&why) ? std::string("ok") : why;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference: VMAs in a std::map keyed by vm_start, and the kernel's gap search written as a
+// plain scan over the list of gaps (independent of VmaTree and of gap.hpp).
+
+struct Ref {
+  Addr guard;
+  std::map<Addr, std::pair<Vma, Vma*>> vmas;  // vm_start -> (expected value, tree handle)
+
+  Addr start_gap(const Vma& v) const {
+    if ((v.vm_flags & VM_GROWSDOWN) == 0) return v.vm_start;
+    return v.vm_start > guard ? v.vm_start - guard : 0;
+  }
+
+  struct Gap {
+    Addr start, end;
+  };
+  // Gaps preceding each VMA, in address order, and the start of the highest gap.
+  std::vector<Gap> gaps(Addr* highest) const {
+    std::vector<Gap> out;
+    Addr prev_end = 0;
+    for (const auto& [start, e] : vmas) {
+      out.push_back({prev_end, start_gap(e.first)});
+      prev_end = e.first.vm_end;
+    }
+    *highest = prev_end;
+    return out;
+  }
+
+  const Vma* find_vma(Addr a) const {
+    for (const auto& [start, e] : vmas)
+      if (e.first.vm_end > a) return &e.first;
+    return nullptr;
+  }
+
+  // Returns the request's L, hi, lo, or false for the up-front -ENOMEM.
+  static bool limits(const GapRequest& r, Addr* L, Addr* hi, Addr* lo) {
+    *L = r.length + r.align_mask;
+    if (*L < r.length) return false;
+    if (r.high_limit < *L) return false;
+    *hi = r.high_limit - *L;
+    if (r.low_limit > *hi) return false;
+    *lo = r.low_limit + *L;
+    return true;
+  }
+  static bool fits(const Gap& g, Addr L, Addr hi, Addr lo) {
+    return g.start <= hi && g.end >= lo && g.end > g.start && g.end - g.start >= L;
+  }
+  // Alignment by bit surgery rather than the kernel's modular formula: keep a's bits outside
+  // the mask, put the wanted bits in, and step one period up (or down) if that went the wrong
+  // way. The period of a contiguous mask is mask + its lowest set bit. Exact for page-aligned
+  // a, and for any a with masks of the form 2^k - 1.
+  static Addr period(Addr mask) { return mask + (mask & (~mask + 1)); }
+  static Addr up(Addr gap_start, const GapRequest& r) {
+    const Addr a = gap_start < r.low_limit ? r.low_limit : gap_start;
+    if (r.align_mask == 0) return a;
+    Addr c = (a & ~r.align_mask) | (r.align_offset & r.align_mask);
+    if (c < a) c += period(r.align_mask);
+    return c;
+  }
+  static Addr down(Addr gap_end, const GapRequest& r) {
+    const Addr a = (gap_end > r.high_limit ? r.high_limit : gap_end) - r.length;
+    if (r.align_mask == 0) return a;
+    Addr c = (a & ~r.align_mask) | (r.align_offset & r.align_mask);
+    if (c > a) c -= period(r.align_mask);
+    return c;
+  }
+
+  // The naive searches take the gap list (gaps()) so that it is built once per state.
+  static std::optional<Addr> bottom_up(const GapRequest& r, const std::vector<Gap>& gs,
+                                       Addr highest) {
+    Addr L, hi, lo;
+    if (!limits(r, &L, &hi, &lo)) return std::nullopt;
+    for (const Gap& g : gs)
+      if (fits(g, L, hi, lo)) return up(g.start, r);
+    if (highest <= hi) return up(highest, r);
+    return std::nullopt;
+  }
+
+  static std::optional<Addr> top_down(const GapRequest& r, const std::vector<Gap>& gs,
+                                      Addr highest) {
+    Addr L, hi, lo;
+    if (!limits(r, &L, &hi, &lo)) return std::nullopt;
+    if (highest <= hi) return down(r.high_limit, r);
+    for (auto it = gs.rbegin(); it != gs.rend(); ++it)
+      if (fits(*it, L, hi, lo)) return down(it->end, r);
+    return std::nullopt;
+  }
+
+  // What any placement must satisfy: inside the limits, aligned, off every VMA, and off the
+  // guard gap of the VMA right above it (the one the kernel's fit test looks at).
+  std::string placement_error(const GapRequest& r, Addr a) const {
+    if (a < r.low_limit) return "below low_limit";
+    if (a + r.length > r.high_limit || a + r.length < a) return "above high_limit";
+    if ((a & r.align_mask) != (r.align_offset & r.align_mask)) return "misaligned";
+    auto it = vmas.upper_bound(a);
+    if (it != vmas.begin()) --it;
+    for (; it != vmas.end(); ++it) {
+      const Vma& v = it->second.first;
+      if (a < v.vm_end && v.vm_start < a + r.length) return "overlaps a VMA";
+      if (v.vm_start >= a + r.length) {
+        if (start_gap(v) < a + r.length) return "inside the guard gap above it";
+        break;
+      }
+    }
+    return "";
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written cases. Expected values are worked out by hand from the kernel rules of
+// mm/mmap.c unmapped_area / unmapped_area_topdown (v5.15): L = length + align_mask,
+// hi = high_limit - L, lo = low_limit + L; a gap [gs, ge) fits iff gs <= hi, ge >= lo,
+// ge > gs, ge - gs >= L; bottom-up places at max(gs, low_limit) rounded up, top-down at
+// min(ge, high_limit) - length rounded down; top-down tries [highest_vm_end, inf) first.
+
+TEST(VmaTreeSearch, EmptyTree) {
+  VmaTree t;
+  EXPECT_TRUE(t.empty());
+  EXPECT_EQ(t.highest_vm_end(), 0u);
+  EXPECT_EQ(t.first(), nullptr);
+  EXPECT_EQ(t.last(), nullptr);
+  EXPECT_EQ(t.begin(), t.end());
+  // Top-down: highest gap [0, inf), hi = TASK_SIZE - 0x3000 >= 0 -> TASK_SIZE - 0x3000.
+  EXPECT_EQ(t.unmapped_area_topdown({0x3000, 0x1000, TASK_SIZE}), TASK_SIZE - 0x3000);
+  // Bottom-up: highest gap start 0, clipped to low_limit -> 0x1000.
+  EXPECT_EQ(t.unmapped_area({0x3000, 0x1000, TASK_SIZE}), 0x1000u);
+}
+
+TEST(VmaTreeSearch, AlignmentOnEmptyTree) {
+  VmaTree t;
+  const Addr pmd_mask = PMD_SIZE - 1;
+  // Bottom-up: a = 0x1000 + ((0x3000 - 0x1000) & 0x1fffff) = 0x3000.
+  EXPECT_EQ(t.unmapped_area({0x1000, 0x1000, TASK_SIZE, pmd_mask, 0x3000}), 0x3000u);
+  // Offset 0: a = 0x1000 + ((0 - 0x1000) & 0x1fffff) = 0x200000.
+  EXPECT_EQ(t.unmapped_area({0x1000, 0x1000, TASK_SIZE, pmd_mask, 0}), 0x200000u);
+  // Top-down: a = 0x7fffffffe000, minus (a & 0x1fffff) = 0x1fe000 -> 0x7fffffe00000.
+  EXPECT_EQ(t.unmapped_area_topdown({0x1000, 0x1000, TASK_SIZE, pmd_mask, 0}), 0x7fffffe00000u);
+  // Offset 0x5000: a = 0x7fffffffe000 - ((0x7fffffffe000 - 0x5000) & 0x1fffff)
+  //              = 0x7fffffffe000 - 0x1f9000 = 0x7fffffe05000.
+  EXPECT_EQ(t.unmapped_area_topdown({0x1000, 0x1000, TASK_SIZE, pmd_mask, 0x5000}),
+            0x7fffffe05000u);
+}
+
+TEST(VmaTreeSearch, GuardGapBelowGrowsdownIsSkipped) {
+  // guard = 256 pages = 0x100000.
+  //   0x10000000 A 0x10001000 ... 0x10100000 guard 0x10200000 B(growsdown) 0x10300000
+  VmaTree t;
+  ASSERT_EQ(t.stack_guard_gap(), 0x100000u);
+  t.insert(make(0x10000000, 0x10001000));
+  Vma* b = t.insert(make(0x10200000, 0x10300000, VM_READ | VM_WRITE | VM_GROWSDOWN));
+  // gap(B) = vm_start_gap(B) - vm_end(A) = 0x10100000 - 0x10001000.
+  EXPECT_EQ(t.gap(b), 0xff000u);
+  EXPECT_EQ(t.highest_vm_end(), 0x10300000u);
+  // Top-down below B: highest_vm_end 0x10300000 > hi = 0x101ff000; B's gap
+  // [0x10001000, 0x10100000) fits -> min(0x10100000, 0x10200000) - 0x1000 = 0x100ff000
+  // (without the guard it would be 0x101ff000).
+  EXPECT_EQ(t.unmapped_area_topdown({0x1000, 0x10000000, 0x10200000}), 0x100ff000u);
+  // Bottom-up from 0x10100000: B's gap ends at 0x10100000 < lo = 0x10101000, so the next gap
+  // is the highest one -> 0x10300000 (without the guard it would be 0x10100000).
+  EXPECT_EQ(t.unmapped_area({0x1000, 0x10100000, TASK_SIZE}), 0x10300000u);
+  // A guard that swallows the whole hole leaves a gap of 0.
+  VmaTree small_guard(0x1000);
+  small_guard.insert(make(0x10000, 0x11000));
+  Vma* s = small_guard.insert(make(0x11000, 0x12000, VM_GROWSDOWN));
+  EXPECT_EQ(small_guard.gap(s), 0u);
+  EXPECT_EQ(checked(small_guard), "ok");
+}
+
+TEST(VmaTreeSearch, ExactFitAndNoFit) {
+  //   0x1000 A 0x2000 ... (hole of 0x3000) ... 0x5000 B 0x6000
+  VmaTree t;
+  t.insert(make(0x1000, 0x2000));
+  t.insert(make(0x5000, 0x6000));
+  // Bottom-up, length 0x3000: gap [0x2000, 0x5000) has exactly L = 0x3000 -> 0x2000.
+  EXPECT_EQ(t.unmapped_area({0x3000, 0x1000, 0x100000}), 0x2000u);
+  // Top-down under 0x5000: highest 0x6000 > hi = 0x2000; the same gap -> 0x5000 - 0x3000.
+  EXPECT_EQ(t.unmapped_area_topdown({0x3000, 0x1000, 0x5000}), 0x2000u);
+  // One page more does not fit the hole: bottom-up goes to the highest gap, 0x6000 ...
+  EXPECT_EQ(t.unmapped_area({0x4000, 0x1000, 0x100000}), 0x6000u);
+  // ... and top-down under 0x5000 finds nothing: [0, 0x1000) ends below lo = 0x5000 and
+  // [0x2000, 0x5000) starts above hi = 0x1000.
+  EXPECT_EQ(t.unmapped_area_topdown({0x4000, 0x1000, 0x5000}), std::nullopt);
+  // Bottom-up with high_limit 0x5000: [0x2000, 0x5000) too small, highest 0x6000 > hi.
+  EXPECT_EQ(t.unmapped_area({0x4000, 0x1000, 0x5000}), std::nullopt);
+  // The gap below the lowest VMA starts at 0: [0, 0x1000) fits one page with low_limit 0.
+  EXPECT_EQ(t.unmapped_area({0x1000, 0, 0x100000}), 0u);
+  // Alignment slack counts: L = 0x1000 + 0x1fff = 0x2fff fits [0x2000, 0x5000) -> rounded up
+  // from 0x2000 to offset 0x1000 within 8K: 0x3000.
+  EXPECT_EQ(t.unmapped_area({0x1000, 0x1000, 0x100000, 0x1fff, 0x1000}), 0x3000u);
+}
+
+TEST(VmaTreeSearch, RequestRejectedUpFront) {
+  VmaTree t;
+  t.insert(make(0x100000, 0x200000));
+  // L = length + align_mask overflows.
+  const GapRequest overflow{0x2000, 0, ~Addr{0}, ~Addr{0} - 0x1000, 0};
+  EXPECT_EQ(t.unmapped_area(overflow), std::nullopt);
+  EXPECT_EQ(t.unmapped_area_topdown(overflow), std::nullopt);
+  // high_limit < L.
+  EXPECT_EQ(t.unmapped_area({0x3000, 0, 0x2000}), std::nullopt);
+  EXPECT_EQ(t.unmapped_area_topdown({0x3000, 0, 0x2000}), std::nullopt);
+  // low_limit > high_limit - L.
+  EXPECT_EQ(t.unmapped_area({0x3000, 0x8000, 0xa000}), std::nullopt);
+  EXPECT_EQ(t.unmapped_area_topdown({0x3000, 0x8000, 0xa000}), std::nullopt);
+  // The boundary low_limit == high_limit - L is accepted.
+  EXPECT_EQ(t.unmapped_area({0x3000, 0x8000, 0xb000}), 0x8000u);
+  EXPECT_EQ(t.unmapped_area_topdown({0x3000, 0x8000, 0xb000}), 0x8000u);
+}
+
+TEST(VmaTreeLookup, FindVmaFamily) {
+  //   0x1000 A 0x3000   0x5000 B 0x6000
+  VmaTree t;
+  Vma* a = t.insert(make(0x1000, 0x3000));
+  Vma* b = t.insert(make(0x5000, 0x6000));
+  EXPECT_EQ(t.find_vma(0), a);
+  EXPECT_EQ(t.find_vma(0x2fff), a);
+  EXPECT_EQ(t.find_vma(0x3000), b);
+  EXPECT_EQ(t.find_vma(0x6000), nullptr);
+  EXPECT_EQ(t.find_vma_intersection(0x3000, 0x5000), nullptr);
+  EXPECT_EQ(t.find_vma_intersection(0x3000, 0x5001), b);
+  EXPECT_EQ(t.find_vma_intersection(0, 0x1001), a);
+  Vma* prev = a;
+  EXPECT_EQ(t.find_vma_prev(0x500, &prev), a);
+  EXPECT_EQ(prev, nullptr);
+  EXPECT_EQ(t.find_vma_prev(0x4000, &prev), b);
+  EXPECT_EQ(prev, a);
+  // Nothing at or above 0x6000: the kernel sets *pprev to the last VMA.
+  EXPECT_EQ(t.find_vma_prev(0x6000, &prev), nullptr);
+  EXPECT_EQ(prev, b);
+  VmaTree empty;
+  EXPECT_EQ(empty.find_vma_prev(0, &prev), nullptr);
+  EXPECT_EQ(prev, nullptr);
+  EXPECT_EQ(t.prev(a), nullptr);
+  EXPECT_EQ(t.next(a), b);
+  EXPECT_EQ(t.next(b), nullptr);
+  EXPECT_EQ(t.first(), a);
+  EXPECT_EQ(t.last(), b);
+  EXPECT_EQ(t.highest_vm_end(), 0x6000u);
+}
+
+TEST(VmaTreeUpdate, AdjustAndRefreshMoveGaps) {
+  //   0x10000 A 0x11000 ........ 0x20000 B 0x21000 ........ 0x30000 C 0x31000
+  VmaTree t(0x4000);
+  Vma* a = t.insert(make(0x10000, 0x11000));
+  Vma* b = t.insert(make(0x20000, 0x21000));
+  Vma* c = t.insert(make(0x30000, 0x31000));
+  EXPECT_EQ(t.gap(a), 0x10000u);
+  EXPECT_EQ(t.gap(b), 0xf000u);
+  // Three ascending inserts rotate B to the root: subtree_gap(B) = max(0xf000, 0x10000, 0xf000).
+  EXPECT_EQ(t.subtree_gap(b), 0x10000u);
+  // Grow A up to 0x18000: B's gap shrinks to 0x8000 (the successor is refreshed).
+  t.adjust(a, 0x10000, 0x18000);
+  EXPECT_EQ(t.gap(b), 0x8000u);
+  // Shrink B from below: its own gap grows.
+  t.adjust(b, 0x1c000, 0x21000);
+  EXPECT_EQ(t.gap(b), 0x4000u);
+  // Make C grow down: its gap loses the 0x4000 guard.
+  c->vm_flags |= VM_GROWSDOWN;
+  t.refresh(c);
+  EXPECT_EQ(t.gap(c), 0x30000u - 0x4000u - 0x21000u);
+  EXPECT_EQ(t.recompute_gap(c), t.gap(c));
+  EXPECT_EQ(checked(t), "ok");
+  // Erasing B hands its gap start down to C; C takes B's place at the root.
+  t.erase(b);
+  EXPECT_EQ(t.gap(c), 0x2c000u - 0x18000u);
+  EXPECT_EQ(t.subtree_gap(c), 0x14000u);
+  EXPECT_EQ(checked(t), "ok");
+}
+
+TEST(VmaTreeCopy, DeepCopyAndMove) {
+  VmaTree t;
+  for (Addr i = 0; i < 100; ++i) t.insert(make((2 * i + 1) * P, (2 * i + 2) * P));
+  VmaTree copy(t);
+  EXPECT_EQ(copy.size(), 100u);
+  EXPECT_NE(copy.first(), t.first());
+  copy.erase(copy.first());
+  EXPECT_EQ(t.size(), 100u);
+  EXPECT_EQ(t.first()->vm_start, P);
+  EXPECT_EQ(checked(copy), "ok");
+  EXPECT_EQ(checked(t), "ok");
+
+  Vma* handle = t.find_vma(51 * P);
+  VmaTree moved(std::move(t));
+  EXPECT_EQ(moved.find_vma(51 * P), handle);  // handles survive a move
+  EXPECT_EQ(moved.size(), 100u);
+  copy = moved;
+  EXPECT_EQ(copy.size(), 100u);
+  EXPECT_NE(copy.find_vma(51 * P), handle);
+  copy = std::move(moved);
+  EXPECT_EQ(copy.find_vma(51 * P), handle);
+  EXPECT_EQ(checked(copy), "ok");
+  copy.clear();
+  EXPECT_TRUE(copy.empty());
+  EXPECT_EQ(checked(copy), "ok");
+}
+
+TEST(VmaTreeShape, DeepAscendingStaysBalanced) {
+  constexpr Addr n = 65000;
+  VmaTree t;
+  for (Addr i = 0; i < n; ++i) t.insert(make((2 * i + 1) * P, (2 * i + 2) * P));
+  // One bigger hole, of 3 pages, near the top: only it fits a 2-page request.
+  Vma* v = t.find_vma((2 * (n - 10) + 1) * P);
+  t.erase(t.next(v));
+  ASSERT_EQ(t.size(), n - 1);
+  EXPECT_EQ(checked(t), "ok");
+  const double bound = 1.45 * std::log2(static_cast<double>(n)) + 2;
+  EXPECT_LE(t.height(), bound);
+  EXPECT_EQ(t.unmapped_area({2 * P, 0, TASK_SIZE}), v->vm_end);
+  EXPECT_EQ(t.unmapped_area_topdown({2 * P, 0, v->vm_end + 3 * P}), v->vm_end + P);
+  std::size_t count = 0;
+  Addr last_end = 0;
+  for (const Vma& x : t) {
+    EXPECT_LE(last_end, x.vm_start);
+    last_end = x.vm_end;
+    ++count;
+  }
+  EXPECT_EQ(count, n - 1);
+  // Erase from the bottom up: the tree stays balanced while it empties.
+  for (Addr i = 0; i < n / 2; ++i) t.erase(t.first());
+  EXPECT_LE(t.height(), 1.45 * std::log2(static_cast<double>(t.size())) + 2);
+  EXPECT_EQ(checked(t), "ok");
+  while (!t.empty()) t.erase(t.last());
+  EXPECT_EQ(t.height(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Randomized differential test.
+
+class Differential {
+ public:
+  Differential(std::uint64_t seed, Addr guard, Addr universe_pages)
+      : rng_(seed), tree_(guard), ref_{guard, {}}, pages_(universe_pages) {}
+
+  void run(int steps) {
+    for (int step = 0; step < steps; ++step) {
+      mutate();
+      if (step % 5 == 0) compare(step);
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+    compare(steps);
+  }
+
+ private:
+  Addr pick(Addr lo, Addr hi) { return std::uniform_int_distribution<Addr>(lo, hi)(rng_); }
+  bool chance(int percent) { return pick(0, 99) < static_cast<Addr>(percent); }
+
+  Addr random_len_pages() { return chance(90) ? pick(1, 32) : pick(33, 1024); }
+
+  void mutate() {
+    const std::size_t n = ref_.vmas.size();
+    const int want_insert = n < 150 ? 70 : n < 300 ? 45 : 20;
+    const Addr roll = pick(0, 99);
+    if (roll < static_cast<Addr>(want_insert) || n == 0)
+      do_insert();
+    else if (roll < 80)
+      do_erase();
+    else if (roll < 95)
+      do_adjust();
+    else
+      do_toggle_growsdown();
+  }
+
+  auto random_entry() {
+    auto it = ref_.vmas.begin();
+    std::advance(it, pick(0, ref_.vmas.size() - 1));
+    return it;
+  }
+
+  void do_insert() {
+    const Addr start = pick(0, pages_ - 1) * P;
+    const Addr end = start + random_len_pages() * P;
+    auto next = ref_.vmas.lower_bound(start);
+    if (next != ref_.vmas.end() && next->second.first.vm_start < end) return;
+    if (next != ref_.vmas.begin() && std::prev(next)->second.first.vm_end > start) return;
+    Vma v = make(start, end, chance(20) ? VM_READ | VM_WRITE | VM_GROWSDOWN : VM_READ);
+    v.anon_vma = static_cast<AnonVmaId>(pick(0, 1000));
+    Vma* h = tree_.insert(v);
+    ASSERT_TRUE(same(*h, v));
+    ref_.vmas.emplace(start, std::make_pair(v, h));
+  }
+
+  void do_erase() {
+    auto it = random_entry();
+    tree_.erase(it->second.second);
+    ref_.vmas.erase(it);
+  }
+
+  void do_adjust() {
+    auto it = random_entry();
+    const Addr lo = it == ref_.vmas.begin() ? 0 : std::prev(it)->second.first.vm_end;
+    const Addr hi = std::next(it) == ref_.vmas.end() ? pages_ * P + 2048 * P
+                                                     : std::next(it)->second.first.vm_start;
+    if (hi - lo < P) return;
+    // A new range inside [lo, hi): sometimes only one end moves.
+    Addr s = it->second.first.vm_start;
+    Addr e = it->second.first.vm_end;
+    if (chance(50)) s = lo + pick(0, (hi - lo) / P - 1) * P;
+    if (chance(50) || s >= e) e = s + pick(1, (hi - s) / P) * P;
+    if (s >= e) return;
+    auto [v, h] = it->second;
+    tree_.adjust(h, s, e);
+    h->vm_pgoff = s >> PAGE_SHIFT;
+    v.vm_start = s;
+    v.vm_end = e;
+    v.vm_pgoff = s >> PAGE_SHIFT;
+    ref_.vmas.erase(it);
+    ref_.vmas.emplace(s, std::make_pair(v, h));
+  }
+
+  void do_toggle_growsdown() {
+    auto it = random_entry();
+    Vma* h = it->second.second;
+    h->vm_flags ^= VM_GROWSDOWN;
+    it->second.first.vm_flags ^= VM_GROWSDOWN;
+    tree_.refresh(h);
+  }
+
+  GapRequest random_request() {
+    GapRequest r;
+    const Addr top = pages_ * P + 4096 * P;
+    switch (pick(0, 9)) {
+      case 0:  // degenerate lengths
+        r.length = chance(50) ? 0 : ~Addr{0} - pick(0, 3) * P;
+        break;
+      case 1:
+        r.length = pick(1, 4096) * P;
+        break;
+      default:
+        r.length = random_len_pages() * P;
+    }
+    r.low_limit = chance(20) ? 0 : pick(0, pages_) * P;
+    switch (pick(0, 9)) {
+      case 0:
+        r.high_limit = TASK_SIZE;
+        break;
+      case 1:
+        r.high_limit = ~Addr{0} - pick(0, 3);
+        break;
+      case 2:
+        r.high_limit = pick(0, top);  // unaligned, possibly below low_limit
+        break;
+      default:
+        r.high_limit = pick(r.low_limit / P, top / P) * P;
+    }
+    switch (pick(0, 5)) {
+      case 0:
+      case 1:
+        r.align_mask = PMD_SIZE - 1;
+        break;
+      case 2:
+        // hugetlb-style mask; the kernel only uses it with page-aligned limits.
+        r.align_mask = page_aligned(r.high_limit) ? PMD_SIZE - P : 0;
+        break;
+      default:
+        r.align_mask = 0;
+    }
+    r.align_offset = chance(50) ? pick(0, 511) * P : pick(0, ~Addr{0});
+    // As in the kernel (offset = pgoff << PAGE_SHIFT), a page-granular mask comes with a
+    // page-aligned offset; the modular rounding is only exact then.
+    if (r.align_mask == PMD_SIZE - P) r.align_offset &= PAGE_MASK;
+    return r;
+  }
+
+  std::string describe(const GapRequest& r) const {
+    return "length=" + std::to_string(r.length) + " low=" + std::to_string(r.low_limit) +
+           " high=" + std::to_string(r.high_limit) + " mask=" + std::to_string(r.align_mask) +
+           " off=" + std::to_string(r.align_offset);
+  }
+
+  void compare(int step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    ASSERT_EQ(checked(tree_), "ok");
+    ASSERT_EQ(tree_.size(), ref_.vmas.size());
+    // Same VMAs in the same order, and every handle still points at its VMA.
+    auto it = ref_.vmas.begin();
+    for (const Vma& v : tree_) {
+      ASSERT_NE(it, ref_.vmas.end());
+      ASSERT_TRUE(same(v, it->second.first));
+      ASSERT_EQ(&v, it->second.second);
+      ++it;
+    }
+    ASSERT_EQ(it, ref_.vmas.end());
+    const Addr top = pages_ * P + 4096 * P;
+    Addr highest = 0;
+    const std::vector<Ref::Gap> gaps = ref_.gaps(&highest);
+    ASSERT_EQ(tree_.highest_vm_end(), highest);
+
+    // Lookups at random and at boundary addresses.
+    for (int q = 0; q < 8; ++q) {
+      Addr a = pick(0, top);
+      if (!ref_.vmas.empty() && chance(50)) {
+        const Vma& v = random_entry()->second.first;
+        a = chance(50) ? v.vm_start : v.vm_end - pick(0, 1);
+      }
+      const Vma* want = ref_.find_vma(a);
+      const Vma* got = tree_.find_vma(a);
+      ASSERT_EQ(got == nullptr, want == nullptr) << "find_vma " << a;
+      if (got) {
+        ASSERT_TRUE(same(*got, *want)) << "find_vma " << a;
+      }
+      const Vma sentinel;
+      const Vma* prev = &sentinel;  // must be overwritten
+      ASSERT_EQ(std::as_const(tree_).find_vma_prev(a, &prev), got);
+      ASSERT_EQ(prev, got ? tree_.prev(got) : tree_.last());
+      const Addr end = a + pick(0, 64) * P;
+      const Vma* inter = tree_.find_vma_intersection(a, end);
+      const bool want_inter = want && want->vm_start < end;
+      ASSERT_EQ(inter, want_inter ? got : nullptr) << "find_vma_intersection " << a;
+    }
+    // Neighbours and gaps of a few VMAs.
+    for (int q = 0; q < 4 && !ref_.vmas.empty(); ++q) {
+      auto e = random_entry();
+      const Vma* h = e->second.second;
+      const Vma* want_prev = e == ref_.vmas.begin() ? nullptr : std::prev(e)->second.second;
+      const Vma* want_next =
+          std::next(e) == ref_.vmas.end() ? nullptr : std::next(e)->second.second;
+      ASSERT_EQ(tree_.prev(h), want_prev);
+      ASSERT_EQ(tree_.next(h), want_next);
+      const Ref::Gap g = gaps[std::distance(ref_.vmas.begin(), e)];
+      const Addr want_gap = g.end > g.start ? g.end - g.start : 0;
+      ASSERT_EQ(tree_.gap(h), want_gap);
+      ASSERT_EQ(tree_.recompute_gap(h), want_gap);
+    }
+    // Both gap searches.
+    for (int q = 0; q < 12; ++q) {
+      const GapRequest r = random_request();
+      SCOPED_TRACE(describe(r));
+      const std::optional<Addr> up = tree_.unmapped_area(r);
+      ASSERT_EQ(up, Ref::bottom_up(r, gaps, highest));
+      if (up) {
+        ASSERT_EQ(ref_.placement_error(r, *up), "");
+      }
+      const std::optional<Addr> down = tree_.unmapped_area_topdown(r);
+      ASSERT_EQ(down, Ref::top_down(r, gaps, highest));
+      if (down) {
+        ASSERT_EQ(ref_.placement_error(r, *down), "");
+      }
+      ++searches_;
+      if (up) ++found_up_;
+      if (down && *down < highest) ++found_down_in_tree_;
+    }
+  }
+
+ public:
+  int searches_ = 0, found_up_ = 0, found_down_in_tree_ = 0;
+
+ private:
+  std::mt19937_64 rng_;
+  VmaTree tree_;
+  Ref ref_;
+  Addr pages_;
+};
+
+// 4 x 3,000 + 2 x 4,000 = 20,000 random operations, compared after every fifth.
+TEST(VmaTreeRandom, DifferentialSmallGuard) {
+  // A 16-page guard in a 32K-page space: VMAs often sit inside another's guard gap.
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Differential d(seed, 16 * P, 1 << 15);
+    d.run(3000);
+    if (HasFatalFailure()) return;
+    // The searches must really have found places, in the tree and not only above it.
+    EXPECT_GT(d.found_up_, d.searches_ / 4);
+    EXPECT_GT(d.found_down_in_tree_, 0);
+  }
+}
+
+TEST(VmaTreeRandom, DifferentialKernelGuard) {
+  // The kernel's default 256-page guard, in a 64K-page space.
+  for (std::uint64_t seed : {11u, 12u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Differential d(seed, 256 * P, 1 << 16);
+    d.run(4000);
+    if (HasFatalFailure()) return;
+    EXPECT_GT(d.found_down_in_tree_, 0);
+  }
+}
+
+}  // namespace
+}  // namespace mmspec
