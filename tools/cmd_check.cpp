@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -145,10 +146,12 @@ int cmd_check(const std::vector<std::string>& args, const std::string& live_opt,
   const std::string kname = profile_name_of(*kp);
 
   std::size_t agree = 0, disagree = 0, model_ok = 0, kernel_ok = 0;
+  int width = 10;
+  for (const auto& sc : lr.output->scenarios) width = std::max(width, static_cast<int>(sc.path.size()) + 2);
   nlohmann::json rows = nlohmann::json::array();
   if (!json) {
     std::cout << "kernel " << release << " (profile " << kname << ")\n";
-    std::cout << std::left << std::setw(52) << "scenario" << std::setw(10) << "model"
+    std::cout << std::left << std::setw(width) << "scenario" << std::setw(10) << "model"
               << std::setw(10) << "kernel" << "agree\n";
   }
   for (const auto& sc : lr.output->scenarios) {
@@ -188,7 +191,7 @@ int cmd_check(const std::vector<std::string>& args, const std::string& live_opt,
                       {"kernel", arr(kernel_m)}, {"differences", arr(diffs)}, {"notes", notes}});
       continue;
     }
-    std::cout << std::left << std::setw(52) << sc.path << std::setw(10) << status_word(model_m.size())
+    std::cout << std::left << std::setw(width) << sc.path << std::setw(10) << status_word(model_m.size())
               << std::setw(10) << (sc.comparable() ? status_word(kernel_m.size()) : "error")
               << (ok ? "yes" : "NO") << "\n";
     if (!ok || verbose) {

@@ -30,7 +30,7 @@ int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
     mm.vmas.find_vma_prev(addr, &prev);
   }
   if (!may_expand_vm(mm, flags, npages)) {
-    mm.note(EventKind::brk, "RLIMIT_AS/RLIMIT_DATA exceeded");
+    MMSPEC_NOTE(mm, EventKind::brk, "RLIMIT_AS/RLIMIT_DATA exceeded");
     return -ENOMEM;
   }
   if (mm.map_count > mm.cfg.sysctl.max_map_count) return -ENOMEM;
@@ -47,7 +47,7 @@ int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
   } else if (brkvma && brkvma->vm_end == addr) {
     vma = vma_merge_new(mm, brkvma, nullptr, p, /*just_expand=*/true);
   } else if (mm.narrating()) {
-    mm.note(EventKind::brk, brkvma ? "the VMA below the break does not end at it: new VMA"
+    MMSPEC_NOTE(mm, EventKind::brk, brkvma ? "the VMA below the break does not end at it: new VMA"
                                    : "no heap VMA at or above start_brk below the break: new VMA");
   }
   if (!vma) {
@@ -58,7 +58,7 @@ int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
     v.vm_flags = flags;
     vma = mm.vmas.insert(v);
     mm.map_count++;
-    if (mm.narrating()) mm.note(EventKind::insert, "new heap VMA " + vma_str(*vma));
+    if (mm.narrating()) MMSPEC_NOTE(mm, EventKind::insert, "new heap VMA " + vma_str(*vma));
   }
   mm.total_vm += npages;
   mm.data_vm += npages;
@@ -73,7 +73,7 @@ int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
 SysRet sys_brk(Mm& mm, Addr brk) {
   const Addr origbrk = mm.brk;
   auto fail = [&](const std::string& why) {
-    mm.note(EventKind::brk, why + ": the break stays at " + hex(origbrk));
+    MMSPEC_NOTE(mm, EventKind::brk, why + ": the break stays at " + hex(origbrk));
     mm.brk = origbrk;
     return static_cast<SysRet>(origbrk);
   };
@@ -83,7 +83,7 @@ SysRet sys_brk(Mm& mm, Addr brk) {
   const Addr oldbrk = page_align(mm.brk);
   if (oldbrk == newbrk) {
     mm.brk = brk;
-    mm.note(EventKind::brk, "same page: only the break moves");
+    MMSPEC_NOTE(mm, EventKind::brk, "same page: only the break moves");
     return static_cast<SysRet>(brk);
   }
   if (brk <= mm.brk) {  // shrinking is always allowed
@@ -96,7 +96,7 @@ SysRet sys_brk(Mm& mm, Addr brk) {
       mm.brk = brk;
       if (do_munmap(mm, newbrk, oldbrk)) return fail("munmap failed");
     }
-    mm.note(EventKind::brk, "shrunk: [" + hex(newbrk) + ", " + hex(oldbrk) + ") unmapped");
+    MMSPEC_NOTE(mm, EventKind::brk, "shrunk: [" + hex(newbrk) + ", " + hex(oldbrk) + ") unmapped");
     return static_cast<SysRet>(brk);
   }
   Vma* brkvma = nullptr;

@@ -35,13 +35,13 @@ int acct_stack_growth(Mm& mm, const Vma& vma, std::uint64_t size, std::uint64_t 
 int expand_downwards(Mm& mm, Vma* vma, Addr address) {
   address &= PAGE_MASK;
   if (address < mm.cfg.layout.mmap_min_addr) {
-    mm.note(EventKind::fault, "stack growth below mmap_min_addr: EPERM");
+    MMSPEC_NOTE(mm, EventKind::fault, "stack growth below mmap_min_addr: EPERM");
     return -EPERM;
   }
   if (const Vma* prev = mm.vmas.prev(vma)) {
     if (!(prev->vm_flags & VM_GROWSDOWN) && vma_is_accessible(*prev) &&
         address - prev->vm_end < mm.cfg.layout.stack_guard_gap) {
-      mm.note(EventKind::fault, "stack growth into the guard gap above " + vma_str(*prev) + ": ENOMEM");
+      MMSPEC_NOTE(mm, EventKind::fault, "stack growth into the guard gap above " + vma_str(*prev) + ": ENOMEM");
       return -ENOMEM;
     }
   }
@@ -50,11 +50,11 @@ int expand_downwards(Mm& mm, Vma* vma, Addr address) {
     const std::uint64_t size = vma->vm_end - address;
     const std::uint64_t grow = (vma->vm_start - address) >> PAGE_SHIFT;
     if (grow > vma->vm_pgoff) {
-      mm.note(EventKind::fault, "stack growth would make vm_pgoff negative: ENOMEM");
+      MMSPEC_NOTE(mm, EventKind::fault, "stack growth would make vm_pgoff negative: ENOMEM");
       return -ENOMEM;
     }
     if (int e = acct_stack_growth(mm, *vma, size, grow)) {
-      mm.note(EventKind::fault, "stack growth refused by RLIMIT_STACK/RLIMIT_AS/overcommit: ENOMEM");
+      MMSPEC_NOTE(mm, EventKind::fault, "stack growth refused by RLIMIT_STACK/RLIMIT_AS/overcommit: ENOMEM");
       return e;
     }
     if (vma->vm_flags & VM_LOCKED) mm.locked_vm += grow;
@@ -62,7 +62,7 @@ int expand_downwards(Mm& mm, Vma* vma, Addr address) {
     vma->vm_pgoff -= grow;
     mm.vmas.adjust(vma, address, vma->vm_end);
     if (mm.narrating())
-      mm.note(EventKind::fault, "stack grew by " + std::to_string(grow) + " pages to " + vma_str(*vma));
+      MMSPEC_NOTE(mm, EventKind::fault, "stack grew by " + std::to_string(grow) + " pages to " + vma_str(*vma));
   }
   return 0;
 }
@@ -77,25 +77,38 @@ void anon_vma_prepare(Mm& mm, Vma& vma) {
   if (!a)
     if (const Vma* prev = mm.vmas.prev(&vma)) a = reusable_anon_vma(*prev, *prev, vma);
   if (a) {
-    mm.note(EventKind::fault, "anon_vma_prepare: shares the neighbour's anon_vma #" + std::to_string(a));
+    MMSPEC_NOTE(mm, EventKind::fault, "anon_vma_prepare: shares the neighbour's anon_vma #" + std::to_string(a));
   } else {
     a = mm.world->next_anon_vma++;
-    mm.note(EventKind::fault, "anon_vma_prepare: new anon_vma #" + std::to_string(a));
+    MMSPEC_NOTE(mm, EventKind::fault, "anon_vma_prepare: new anon_vma #" + std::to_string(a));
   }
   vma.anon_vma = a;
   vma.anon_vma_chain = 1;
+}
+
+// mm/gup.c __mm_populate, populate_vma_page_range (v5.15, v6.18)
+void mm_populate(Mm& mm, Addr start, std::uint64_t len) {
+  const Addr end = start + len;
+  for (Vma* v = mm.vmas.find_vma_intersection(start, end); v && v->vm_start < end; v = mm.vmas.next(v)) {
+    if (v->vm_flags & (VM_IO | VM_PFNMAP | VM_LOCKONFAULT)) continue;
+    if (!vma_is_accessible(*v)) continue;  // get_user_pages fails on PROT_NONE
+    if ((v->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE && v->kind != VmaKind::special) {
+      MMSPEC_NOTE(mm, EventKind::fault, "populate " + vma_str(*v) + " with write faults");
+      anon_vma_prepare(mm, *v);
+    }
+  }
 }
 
 // arch/x86/mm/fault.c do_user_addr_fault, access_error; mm/memory.c handle_pte_fault (v5.15, v6.18)
 FaultOutcome touch(Mm& mm, Addr addr, AccessKind access) {
   Vma* vma = mm.vmas.find_vma(addr);
   if (!vma || addr >= mm.layout.task_size) {
-    mm.note(EventKind::fault, "no VMA at or above " + hex(addr) + ": SIGSEGV/SEGV_MAPERR");
+    MMSPEC_NOTE(mm, EventKind::fault, "no VMA at or above " + hex(addr) + ": SIGSEGV/SEGV_MAPERR");
     return FaultOutcome::segv_maperr;
   }
   if (vma->vm_start > addr) {
     if (!(vma->vm_flags & VM_GROWSDOWN)) {
-      mm.note(EventKind::fault, hex(addr) + " is in the hole below " + vma_str(*vma) + ": SIGSEGV/SEGV_MAPERR");
+      MMSPEC_NOTE(mm, EventKind::fault, hex(addr) + " is in the hole below " + vma_str(*vma) + ": SIGSEGV/SEGV_MAPERR");
       return FaultOutcome::segv_maperr;
     }
     if (expand_downwards(mm, vma, addr)) return FaultOutcome::segv_maperr;
@@ -106,23 +119,27 @@ FaultOutcome touch(Mm& mm, Addr addr, AccessKind access) {
                       : access == AccessKind::exec ? !(vma->vm_flags & VM_EXEC)
                                                    : !vma_is_accessible(*vma);
   if (denied) {
-    mm.note(EventKind::fault, "access not allowed by " + vma_str(*vma) + ": SIGSEGV/SEGV_ACCERR");
+    MMSPEC_NOTE(mm, EventKind::fault, "access not allowed by " + vma_str(*vma) + ": SIGSEGV/SEGV_ACCERR");
     return FaultOutcome::segv_accerr;
   }
   const bool private_cow = !(vma->vm_flags & VM_SHARED);
   if (access == AccessKind::write && private_cow && vma->kind != VmaKind::special)
     anon_vma_prepare(mm, *vma);  // do_anonymous_page / do_cow_fault / do_wp_page
+  if (vma->vm_flags & VM_HUGETLB) {  // mm/hugetlb.c hugetlb_no_page: the pool is empty
+    MMSPEC_NOTE(mm, EventKind::fault, "no huge page can be allocated: SIGBUS");
+    return FaultOutcome::sigbus;
+  }
   if (vma->kind == VmaKind::file || vma->kind == VmaKind::shmem) {
     if (const Inode* ino = mm.world->inode_of(vma->vm_file)) {
       const PgOff index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
       const PgOff file_pages = (ino->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
       if (index >= file_pages) {
-        mm.note(EventKind::fault, "page " + hex(index) + " is beyond the end of the file: SIGBUS");
+        MMSPEC_NOTE(mm, EventKind::fault, "page " + hex(index) + " is beyond the end of the file: SIGBUS");
         return FaultOutcome::sigbus;
       }
     }
   }
-  mm.note(EventKind::fault, std::string(access == AccessKind::write ? "write" : access == AccessKind::exec ? "exec" : "read") + " at " + hex(addr) + " in " + vma_str(*vma) + ": ok");
+  MMSPEC_NOTE(mm, EventKind::fault, std::string(access == AccessKind::write ? "write" : access == AccessKind::exec ? "exec" : "read") + " at " + hex(addr) + " in " + vma_str(*vma) + ": ok");
   return FaultOutcome::ok;
 }
 

@@ -38,7 +38,7 @@ bool file_mmap_ok(PgOff pgoff, std::uint64_t len) {
 }
 
 SysRet fail(const Mm& mm, int e, const char* why) {
-  if (mm.narrating()) mm.note(EventKind::check, std::string(why));
+  if (mm.narrating()) MMSPEC_NOTE(mm, EventKind::check, std::string(why));
   return -e;
 }
 
@@ -71,6 +71,8 @@ Vma new_vma(Mm& mm, Addr addr, Addr end, VmFlags vm_flags, FileId file, PgOff pg
 SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm_flags,
                    PgOff pgoff) {
   const Addr end = addr + len;
+  const Inode* fino = file ? mm.world->inode_of(file) : nullptr;
+  const bool hugetlb = fino && fino->hugetlb;
   const std::uint64_t pglen = len >> PAGE_SHIFT;
   std::uint64_t charged = 0;
   MunmapGather g;
@@ -88,7 +90,7 @@ SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm
         return fail(mm, ENOMEM, "RLIMIT_AS/RLIMIT_DATA exceeded: ENOMEM");
     }
     if (int e = do_munmap(mm, addr, end)) return e;
-    if (accountable_mapping(vm_flags)) {
+    if (accountable_mapping(vm_flags) && !hugetlb) {
       charged = pglen;
       if (vm_enough_memory(mm, charged))
         return fail(mm, ENOMEM, "overcommit refused the charge (old mapping already gone): ENOMEM");
@@ -104,7 +106,7 @@ SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm
       if (detached) munmap_reattach(mm, g);
       return fail(mm, ENOMEM, "RLIMIT_AS/RLIMIT_DATA exceeded: ENOMEM (replaced VMAs restored)");
     }
-    if (accountable_mapping(vm_flags)) {
+    if (accountable_mapping(vm_flags) && !hugetlb) {
       charged = pglen - g.nr_accounted;
       if (charged && vm_enough_memory(mm, charged)) {
         if (detached) munmap_reattach(mm, g);
@@ -125,10 +127,20 @@ SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm
   p.flags = vm_flags;
   p.file = file;
   Vma* vma = (prev || next || mm.classic()) ? vma_merge_new(mm, prev, next, p) : nullptr;
+  if (!vma && hugetlb) {
+    // fs/hugetlbfs/inode.c hugetlbfs_file_mmap: VM_HUGETLB | VM_DONTEXPAND, then the huge
+    // page reservation, which fails with the pool empty unless VM_NORESERVE. The replaced
+    // mappings are already gone: the range is left empty.
+    vm_flags |= VM_HUGETLB | VM_DONTEXPAND;
+    if (!(vm_flags & VM_NORESERVE)) {
+      if (charged) vm_unacct_memory(mm, charged);
+      return fail(mm, ENOMEM, "hugetlb reservation failed (no huge pages in the pool): ENOMEM");
+    }
+  }
   if (!vma) {
     vma = mm.vmas.insert(new_vma(mm, addr, end, vm_flags, file, pgoff));
     mm.map_count++;
-    if (mm.narrating()) mm.note(EventKind::insert, "new VMA " + vma_str(*vma));
+    if (mm.narrating()) MMSPEC_NOTE(mm, EventKind::insert, "new VMA " + vma_str(*vma));
   }
   // __mmap_complete / mmap_region's out: counters, VM_LOCKED, VM_SOFTDIRTY.
   vm_stat_account(mm, vma->vm_flags, static_cast<std::int64_t>(pglen));
@@ -156,8 +168,14 @@ SysRet sys_mmap(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot, std::u
     file = static_cast<FileId>(fd);
     if (flags & MAP_HUGETLB) return fail(mm, EINVAL, "MAP_HUGETLB on a non-hugetlbfs file: EINVAL");
   } else if (flags & MAP_HUGETLB) {
-    // No huge pages are reserved in the modelled machine: the hugetlb reservation fails.
-    return fail(mm, ENOMEM, "MAP_HUGETLB without reserved huge pages: ENOMEM");
+    // mm/mmap.c ksys_mmap_pgoff: an anonymous hugetlbfs file of the default (2 MiB) page size;
+    // other sizes (MAP_HUGE_SHIFT bits) are not modelled and refused like a missing hstate.
+    const std::uint64_t size_log = (flags >> 26) & 0x3f;
+    if (size_log != 0 && size_log != 21) return fail(mm, EINVAL, "no hstate for that huge page size: EINVAL");
+    len = (len + PMD_SIZE - 1) & ~(PMD_SIZE - 1);
+    const InodeId ino = w.create_inode(len, "/anon_hugepage (deleted)", false);
+    w.inodes[ino - 1].hugetlb = true;
+    file = w.open(ino, true, true);
   }
   // do_mmap
   if (len == 0) return fail(mm, EINVAL, "length 0: EINVAL");
@@ -219,7 +237,7 @@ SysRet sys_mmap(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot, std::u
         if (mm.classic()) return fail(mm, EINVAL, "anonymous map type is not shared or private: EINVAL");
         if (flags & (MAP_LOCKED | MAP_HUGETLB)) return fail(mm, EINVAL, "MAP_DROPPABLE with MAP_LOCKED: EINVAL");
         if (vm_flags & VM_GROWSDOWN) return fail(mm, EINVAL, "MAP_DROPPABLE with MAP_GROWSDOWN: EINVAL");
-        vm_flags |= VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
+        vm_flags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
         pgoff = addr >> PAGE_SHIFT;
         break;
       case MAP_PRIVATE:
@@ -229,8 +247,15 @@ SysRet sys_mmap(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot, std::u
         return fail(mm, EINVAL, "anonymous map type is not shared or private: EINVAL");
     }
   }
-  if ((flags & MAP_NORESERVE) && mm.cfg.sysctl.overcommit_memory != 2) vm_flags |= VM_NORESERVE;
-  return mmap_region(mm, file, addr, len, vm_flags, pgoff);
+  if (flags & MAP_NORESERVE) {
+    if (mm.cfg.sysctl.overcommit_memory != 2) vm_flags |= VM_NORESERVE;
+    if (file && w.inode_of(file)->hugetlb) vm_flags |= VM_NORESERVE;
+  }
+  const SysRet r2 = mmap_region(mm, file, addr, len, vm_flags, pgoff);
+  // do_mmap's caller faults the range in for VM_LOCKED or MAP_POPULATE without MAP_NONBLOCK.
+  if (!is_err(r2) && ((vm_flags & VM_LOCKED) || (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE))
+    mm_populate(mm, addr, len);
+  return r2;
 }
 
 }  // namespace mmspec

@@ -23,22 +23,22 @@ int mprotect_fixup(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFlags 
   }
   if (newflags & VM_WRITE) {
     if (!may_expand_vm(mm, newflags, nrpages) && may_expand_vm(mm, oldflags, nrpages)) {
-      mm.note(EventKind::account, "becoming writable data would exceed RLIMIT_DATA: ENOMEM");
+      MMSPEC_NOTE(mm, EventKind::account, "becoming writable data would exceed RLIMIT_DATA: ENOMEM");
       return -ENOMEM;
     }
     if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
       charged = nrpages;
       if (vm_enough_memory(mm, charged)) {
-        mm.note(EventKind::account, "overcommit refused the charge: ENOMEM");
+        MMSPEC_NOTE(mm, EventKind::account, "overcommit refused the charge: ENOMEM");
         return -ENOMEM;
       }
       newflags |= VM_ACCOUNT;
-      mm.note(EventKind::flags, "private range becomes writable: charged, VM_ACCOUNT set");
+      MMSPEC_NOTE(mm, EventKind::flags, "private range becomes writable: charged, VM_ACCOUNT set");
     }
   } else if (!mm.classic() && (oldflags & VM_ACCOUNT) && vma->is_anonymous() && !vma->anon_vma) {
     // 6.18: a never-written anonymous range that loses write access gives its charge back.
     newflags &= ~VM_ACCOUNT;
-    mm.note(EventKind::flags, "never-written anonymous range loses write: VM_ACCOUNT dropped");
+    MMSPEC_NOTE(mm, EventKind::flags, "never-written anonymous range loses write: VM_ACCOUNT dropped");
   }
 
   MergeProposal p;
@@ -71,10 +71,13 @@ int mprotect_fixup(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFlags 
   target->vm_flags = newflags;
   *pprev = target;
   if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT)) vm_unacct_memory(mm, nrpages);
+  // A locked private range that becomes writable is pre-COWed (populate with write faults).
+  if ((oldflags & (VM_WRITE | VM_SHARED | VM_LOCKED)) == VM_LOCKED && (newflags & VM_WRITE))
+    mm_populate(mm, start, end - start);
   vm_stat_account(mm, oldflags, -static_cast<std::int64_t>(nrpages));
   vm_stat_account(mm, newflags, static_cast<std::int64_t>(nrpages));
   if (mm.narrating())
-    mm.note(EventKind::flags, "[" + hex(start) + "-" + hex(end) + ") now {" +
+    MMSPEC_NOTE(mm, EventKind::flags, "[" + hex(start) + "-" + hex(end) + ") now {" +
                                   vm_flags_mnemonics(newflags) + "} in " + vma_str(*target));
   return 0;
 }
@@ -86,45 +89,45 @@ SysRet sys_mprotect(Mm& mm, Addr start, std::uint64_t len, std::uint64_t prot) {
   const std::uint64_t grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
   prot &= ~static_cast<std::uint64_t>(PROT_GROWSDOWN | PROT_GROWSUP);
   if (grows == (PROT_GROWSDOWN | PROT_GROWSUP)) {
-    mm.note(EventKind::check, "PROT_GROWSDOWN and PROT_GROWSUP together: EINVAL");
+    MMSPEC_NOTE(mm, EventKind::check, "PROT_GROWSDOWN and PROT_GROWSUP together: EINVAL");
     return -EINVAL;
   }
   if (!page_aligned(start)) {
-    mm.note(EventKind::check, "start not page aligned: EINVAL");
+    MMSPEC_NOTE(mm, EventKind::check, "start not page aligned: EINVAL");
     return -EINVAL;
   }
   if (len == 0) {
-    mm.note(EventKind::check, "length 0: nothing to do");
+    MMSPEC_NOTE(mm, EventKind::check, "length 0: nothing to do");
     return 0;
   }
   len = page_align(len);
   Addr end = start + len;
   if (end <= start) {
-    mm.note(EventKind::check, "range wraps: ENOMEM");
+    MMSPEC_NOTE(mm, EventKind::check, "range wraps: ENOMEM");
     return -ENOMEM;
   }
   if (prot & ~static_cast<std::uint64_t>(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) {
-    mm.note(EventKind::check, "unknown protection bits: EINVAL");
+    MMSPEC_NOTE(mm, EventKind::check, "unknown protection bits: EINVAL");
     return -EINVAL;
   }
   Vma* vma = mm.vmas.find_vma_intersection(start, end);
   if (!vma) {
-    mm.note(EventKind::check, "no VMA in the range: ENOMEM");
+    MMSPEC_NOTE(mm, EventKind::check, "no VMA in the range: ENOMEM");
     return -ENOMEM;
   }
   if (grows & PROT_GROWSDOWN) {
     start = vma->vm_start;
     if (!(vma->vm_flags & VM_GROWSDOWN)) {
-      mm.note(EventKind::check, "PROT_GROWSDOWN on a VMA without VM_GROWSDOWN: EINVAL");
+      MMSPEC_NOTE(mm, EventKind::check, "PROT_GROWSDOWN on a VMA without VM_GROWSDOWN: EINVAL");
       return -EINVAL;
     }
   } else {
     if (vma->vm_start > start) {
-      mm.note(EventKind::check, "start is not mapped: ENOMEM");
+      MMSPEC_NOTE(mm, EventKind::check, "start is not mapped: ENOMEM");
       return -ENOMEM;
     }
     if (grows & PROT_GROWSUP) {  // no VM_GROWSUP on x86
-      mm.note(EventKind::check, "PROT_GROWSUP on x86: EINVAL");
+      MMSPEC_NOTE(mm, EventKind::check, "PROT_GROWSUP on x86: EINVAL");
       return -EINVAL;
     }
   }
@@ -136,13 +139,13 @@ SysRet sys_mprotect(Mm& mm, Addr start, std::uint64_t len, std::uint64_t prot) {
                             ((prot & PROT_EXEC) ? VM_EXEC : 0);
   while (vma && vma->vm_start < end) {
     if (vma->vm_start != tmp) {
-      mm.note(EventKind::check, "hole at " + hex(tmp) + ": ENOMEM (earlier VMAs already changed)");
+      MMSPEC_NOTE(mm, EventKind::check, "hole at " + hex(tmp) + ": ENOMEM (earlier VMAs already changed)");
       error = -ENOMEM;
       break;
     }
     const VmFlags newflags = prot_bits | (vma->vm_flags & ~VM_ACCESS_FLAGS);
     if ((newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS) {
-      mm.note(EventKind::check, "protection beyond the VM_MAY* rights of " + vma_str(*vma) + ": EACCES");
+      MMSPEC_NOTE(mm, EventKind::check, "protection beyond the VM_MAY* rights of " + vma_str(*vma) + ": EACCES");
       error = -EACCES;
       break;
     }
@@ -154,7 +157,7 @@ SysRet sys_mprotect(Mm& mm, Addr start, std::uint64_t len, std::uint64_t prot) {
     vma = mm.vmas.next(prev);
   }
   if (!error && tmp < end) {
-    mm.note(EventKind::check, "range ends in a hole: ENOMEM");
+    MMSPEC_NOTE(mm, EventKind::check, "range ends in a hole: ENOMEM");
     error = -ENOMEM;
   }
   return error;

@@ -14,7 +14,7 @@ int munmap_gather(Mm& mm, Vma* first, Addr start, Addr end, MunmapGather& g) {
   if (start > first->vm_start) {
     // A hole punch needs one more VMA: refused at the limit (map_count may pass it briefly).
     if (end < first->vm_end && mm.map_count >= mm.cfg.sysctl.max_map_count) {
-      mm.note(EventKind::split, "munmap would split " + vma_str(*first) +
+      MMSPEC_NOTE(mm, EventKind::split, "munmap would split " + vma_str(*first) +
                                     " in three at max_map_count: ENOMEM");
       return -ENOMEM;
     }
@@ -51,7 +51,7 @@ void munmap_reattach(Mm& mm, const MunmapGather& g) {
 void munmap_complete(Mm& mm, const MunmapGather& g) {
   for (const Vma& v : g.vmas) {
     vm_stat_account(mm, v.vm_flags, -static_cast<std::int64_t>(v.npages()));
-    if (mm.narrating()) mm.note(EventKind::remove, "unmapped " + vma_str(v));
+    if (mm.narrating()) MMSPEC_NOTE(mm, EventKind::remove, "unmapped " + vma_str(v));
   }
   mm.map_count -= g.vmas.size();
   mm.locked_vm -= g.locked;
@@ -73,12 +73,12 @@ int do_munmap(Mm& mm, Addr start, Addr end) {
 SysRet sys_munmap(Mm& mm, Addr start, std::uint64_t len) {
   const Addr task_size = mm.layout.task_size;
   if (!page_aligned(start) || start > task_size || len > task_size - start) {
-    mm.note(EventKind::check, "start unaligned or range beyond TASK_SIZE: EINVAL");
+    MMSPEC_NOTE(mm, EventKind::check, "start unaligned or range beyond TASK_SIZE: EINVAL");
     return -EINVAL;
   }
   const Addr end = start + page_align(len);
   if (end == start) {
-    mm.note(EventKind::check, "length 0: EINVAL");
+    MMSPEC_NOTE(mm, EventKind::check, "length 0: EINVAL");
     return -EINVAL;
   }
   return do_munmap(mm, start, end);

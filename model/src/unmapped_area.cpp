@@ -10,13 +10,13 @@ constexpr Addr SZ_4G = Addr{1} << 32;
 // mm/mmap.c vm_unmapped_area, unmapped_area(_topdown) (v5.15); mm/vma.c (v6.18): the search
 // itself runs on the VMA tree's subtree gaps.
 SysRet vm_unmapped_area(const Mm& mm, bool topdown, Addr length, Addr low, Addr high,
-                        PgOff align_offset) {
+                        Addr align_mask, PgOff align_offset) {
   // 6.18 never searches below mmap_min_addr; the classic search starts at the caller's limit.
   if (!mm.classic() && low < mm.cfg.layout.mmap_min_addr) low = mm.cfg.layout.mmap_min_addr;
-  GapRequest r{length, low, high, 0, align_offset};
+  GapRequest r{length, low, high, align_mask, align_offset};
   auto a = topdown ? mm.vmas.unmapped_area_topdown(r) : mm.vmas.unmapped_area(r);
   if (mm.narrating())
-    mm.note(EventKind::placement, std::string(topdown ? "top-down" : "bottom-up") +
+    MMSPEC_NOTE(mm, EventKind::placement, std::string(topdown ? "top-down" : "bottom-up") +
                                       " search for " + hex(length) + " bytes in [" + hex(low) +
                                       ", " + hex(high) + "): " +
                                       (a ? "found " + hex(*a) : std::string("no gap: ENOMEM")));
@@ -24,7 +24,8 @@ SysRet vm_unmapped_area(const Mm& mm, bool topdown, Addr length, Addr low, Addr 
 }
 
 // arch/x86/kernel/sys_x86_64.c arch_get_unmapped_area (v5.15, v6.18): bottom-up.
-SysRet arch_get_unmapped_area(Mm& mm, Addr addr, std::uint64_t len, PgOff pgoff, int flags) {
+SysRet arch_get_unmapped_area(Mm& mm, Addr addr, std::uint64_t len, PgOff pgoff, int flags,
+                              Addr align_mask) {
   if (flags & MAP_FIXED) return static_cast<SysRet>(addr);
   Addr begin, end;
   if (flags & MAP_32BIT) {  // find_start_end: 1 GiB window below 2 GiB (randomisation not modelled)
@@ -40,17 +41,18 @@ SysRet arch_get_unmapped_area(Mm& mm, Addr addr, std::uint64_t len, PgOff pgoff,
     const Vma* vma = mm.vmas.find_vma(addr);
     if (end - len >= addr &&
         (!vma || addr + len <= vm_start_gap(*vma, mm.cfg.layout.stack_guard_gap))) {
-      mm.note(EventKind::placement, "hint " + hex(addr) + " is free: used");
+      MMSPEC_NOTE(mm, EventKind::placement, "hint " + hex(addr) + " is free: used");
       return static_cast<SysRet>(addr);
     }
-    mm.note(EventKind::placement, "hint " + hex(addr) + " does not fit: ignored");
+    MMSPEC_NOTE(mm, EventKind::placement, "hint " + hex(addr) + " does not fit: ignored");
   }
-  return vm_unmapped_area(mm, false, len, begin, end, pgoff << PAGE_SHIFT);
+  // hugetlb files align to the huge page and ignore pgoff (get_align_mask, v6.18)
+  return vm_unmapped_area(mm, false, len, begin, end, align_mask, align_mask ? 0 : pgoff << PAGE_SHIFT);
 }
 
 // arch/x86/kernel/sys_x86_64.c arch_get_unmapped_area_topdown (v5.15, v6.18)
 SysRet arch_get_unmapped_area_topdown(Mm& mm, Addr addr0, std::uint64_t len, PgOff pgoff,
-                                      int flags) {
+                                      int flags, Addr align_mask) {
   if (len > mm.layout.task_size) return -ENOMEM;
   if (flags & MAP_FIXED) return static_cast<SysRet>(addr0);
   Addr addr = addr0;
@@ -59,14 +61,14 @@ SysRet arch_get_unmapped_area_topdown(Mm& mm, Addr addr0, std::uint64_t len, PgO
     if (addr) {
       addr &= PAGE_MASK;
       if (!mmap_address_hint_valid(mm, addr, len)) {
-        mm.note(EventKind::placement, "hint " + hex(addr) + " crosses the address-space limits: ignored");
+        MMSPEC_NOTE(mm, EventKind::placement, "hint " + hex(addr) + " crosses the address-space limits: ignored");
       } else {
         const Vma* vma = mm.vmas.find_vma(addr);
         if (!vma || addr + len <= vm_start_gap(*vma, mm.cfg.layout.stack_guard_gap)) {
-          mm.note(EventKind::placement, "hint " + hex(addr) + " is free: used");
+          MMSPEC_NOTE(mm, EventKind::placement, "hint " + hex(addr) + " is free: used");
           return static_cast<SysRet>(addr);
         }
-        mm.note(EventKind::placement, "hint " + hex(addr) + " overlaps " + vma_str(*vma) +
+        MMSPEC_NOTE(mm, EventKind::placement, "hint " + hex(addr) + " overlaps " + vma_str(*vma) +
                                           " or its guard gap: ignored");
       }
     }
@@ -74,18 +76,34 @@ SysRet arch_get_unmapped_area_topdown(Mm& mm, Addr addr0, std::uint64_t len, PgO
       const Addr low = (!mm.classic() && (flags & MAP_ABOVE4G)) ? SZ_4G : PAGE_SIZE;
       Addr high = mm.layout.mmap_base;
       if (addr > DEFAULT_MAP_WINDOW) high += mm.layout.task_size - DEFAULT_MAP_WINDOW;
-      const SysRet r = vm_unmapped_area(mm, true, len, low, high, pgoff << PAGE_SHIFT);
+      const SysRet r = vm_unmapped_area(mm, true, len, low, high, align_mask,
+                                        align_mask ? 0 : pgoff << PAGE_SHIFT);
       if (!is_err(r)) return r;
-      mm.note(EventKind::placement, "falling back to the bottom-up allocator");
+      MMSPEC_NOTE(mm, EventKind::placement, "falling back to the bottom-up allocator");
     }
   }
-  return arch_get_unmapped_area(mm, addr0, len, pgoff, flags);
+  return arch_get_unmapped_area(mm, addr0, len, pgoff, flags, align_mask);
 }
 
 // mm/mmap.c mm_get_unmapped_area (v6.18); mm->get_unmapped_area (v5.15)
-SysRet mm_get_unmapped_area(Mm& mm, Addr addr, std::uint64_t len, PgOff pgoff, int flags) {
-  return mm.layout.topdown ? arch_get_unmapped_area_topdown(mm, addr, len, pgoff, flags)
-                           : arch_get_unmapped_area(mm, addr, len, pgoff, flags);
+SysRet mm_get_unmapped_area(Mm& mm, Addr addr, std::uint64_t len, PgOff pgoff, int flags,
+                            Addr align_mask = 0) {
+  return mm.layout.topdown ? arch_get_unmapped_area_topdown(mm, addr, len, pgoff, flags, align_mask)
+                           : arch_get_unmapped_area(mm, addr, len, pgoff, flags, align_mask);
+}
+
+// fs/hugetlbfs/inode.c hugetlb_get_unmapped_area (v6.18; v5.15 has the same checks)
+SysRet hugetlb_get_unmapped_area(Mm& mm, Addr addr, std::uint64_t len, PgOff pgoff, int flags) {
+  if (len & (PMD_SIZE - 1)) {
+    MMSPEC_NOTE(mm, EventKind::placement, "hugetlb length not a multiple of 2 MiB: EINVAL");
+    return -EINVAL;
+  }
+  if ((flags & MAP_FIXED) && (addr & (PMD_SIZE - 1))) {
+    MMSPEC_NOTE(mm, EventKind::placement, "hugetlb MAP_FIXED address not 2 MiB aligned: EINVAL");
+    return -EINVAL;
+  }
+  const Addr addr0 = addr ? (addr + PMD_SIZE - 1) & ~(PMD_SIZE - 1) : 0;
+  return mm_get_unmapped_area(mm, addr0, len, pgoff, flags, (PMD_SIZE - 1) & PAGE_MASK);
 }
 
 // mm/huge_memory.c __thp_get_unmapped_area (v6.18), anonymous memory (file offset 0).
@@ -95,17 +113,17 @@ Addr thp_get_unmapped_area(Mm& mm, Addr addr, std::uint64_t len, int flags) {
   if (len < size) return 0;  // no whole aligned 2 MiB chunk in [0, len)
   const std::uint64_t len_pad = len + size;
   if (len_pad < len) return 0;
-  mm.note(EventKind::placement, "THP alignment: searching for " + hex(len) + " + 2 MiB of padding");
+  MMSPEC_NOTE(mm, EventKind::placement, "THP alignment: searching for " + hex(len) + " + 2 MiB of padding");
   const SysRet r = mm_get_unmapped_area(mm, addr, len_pad, 0, flags);
   if (is_err(r)) return 0;
   const Addr ret = static_cast<Addr>(r);
   if (ret == addr) return addr;
   const Addr off_sub = (Addr{0} - ret) & (size - 1);
   if (mm.layout.topdown && off_sub == 0) {
-    mm.note(EventKind::placement, "THP alignment: padded area already aligned, take its top " + hex(ret + size));
+    MMSPEC_NOTE(mm, EventKind::placement, "THP alignment: padded area already aligned, take its top " + hex(ret + size));
     return ret + size;
   }
-  mm.note(EventKind::placement, "THP alignment: " + hex(ret) + " rounded up to " + hex(ret + off_sub));
+  MMSPEC_NOTE(mm, EventKind::placement, "THP alignment: " + hex(ret) + " rounded up to " + hex(ret + off_sub));
   return ret + off_sub;
 }
 
@@ -123,7 +141,7 @@ SysRet get_unmapped_area(Mm& mm, FileId file, Addr addr, std::uint64_t len, PgOf
   (void)vm_flags;  // only shadow stacks use it on x86 (start_gap), not modelled
   const Addr task_size = mm.layout.task_size;
   if (len > task_size) {
-    mm.note(EventKind::placement, "length exceeds TASK_SIZE: ENOMEM");
+    MMSPEC_NOTE(mm, EventKind::placement, "length exceeds TASK_SIZE: ENOMEM");
     return -ENOMEM;
   }
   SysRet r;
@@ -131,7 +149,10 @@ SysRet get_unmapped_area(Mm& mm, FileId file, Addr addr, std::uint64_t len, PgOf
   // huge pages off (the default) both end in the mm's allocator.
   if (!file && (flags & MAP_SHARED)) pgoff = 0;
   if (!mm.classic() && !file) pgoff = 0;
-  if (!mm.classic() && mm.cfg.machine.thp && !file && !(flags & MAP_SHARED) && addr == 0 &&
+  const Inode* ino = file ? mm.world->inode_of(file) : nullptr;
+  if (ino && ino->hugetlb) {
+    r = hugetlb_get_unmapped_area(mm, addr, len, pgoff, flags);
+  } else if (!mm.classic() && mm.cfg.machine.thp && !file && !(flags & MAP_SHARED) && addr == 0 &&
       len % PMD_SIZE == 0) {
     const Addr a = thp_get_unmapped_area(mm, addr, len, flags);
     r = a ? static_cast<SysRet>(a) : mm_get_unmapped_area(mm, addr, len, pgoff, flags);
@@ -141,16 +162,16 @@ SysRet get_unmapped_area(Mm& mm, FileId file, Addr addr, std::uint64_t len, PgOf
   if (is_err(r)) return r;
   const Addr a = static_cast<Addr>(r);
   if (a > task_size - len) {
-    mm.note(EventKind::placement, hex(a) + " + length ends above TASK_SIZE: ENOMEM");
+    MMSPEC_NOTE(mm, EventKind::placement, hex(a) + " + length ends above TASK_SIZE: ENOMEM");
     return -ENOMEM;
   }
   if (!page_aligned(a)) {
-    mm.note(EventKind::placement, hex(a) + " is not page aligned: EINVAL");
+    MMSPEC_NOTE(mm, EventKind::placement, hex(a) + " is not page aligned: EINVAL");
     return -EINVAL;
   }
   // security/commoncap.c cap_mmap_addr: below vm.mmap_min_addr needs CAP_SYS_RAWIO.
   if (a < mm.cfg.layout.mmap_min_addr_sysctl && !mm.cfg.caps.sys_rawio) {
-    mm.note(EventKind::placement, hex(a) + " is below vm.mmap_min_addr: EPERM");
+    MMSPEC_NOTE(mm, EventKind::placement, hex(a) + " is below vm.mmap_min_addr: EPERM");
     return -EPERM;
   }
   return r;

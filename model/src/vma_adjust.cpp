@@ -7,7 +7,11 @@ namespace mmspec {
 // mm/mmap.c __split_vma (v5.15); mm/vma.c __split_vma (v6.18)
 int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr) {
   if (vma->kind == VmaKind::special) {  // special_mapping_split
-    mm.note(EventKind::split, "split of special mapping " + vma_str(*vma) + " refused: EINVAL");
+    MMSPEC_NOTE(mm, EventKind::split, "split of special mapping " + vma_str(*vma) + " refused: EINVAL");
+    return -EINVAL;
+  }
+  if ((vma->vm_flags & VM_HUGETLB) && (addr & (PMD_SIZE - 1))) {  // hugetlb_vm_op_split
+    MMSPEC_NOTE(mm, EventKind::split, "split of hugetlb " + vma_str(*vma) + " off a huge page boundary: EINVAL");
     return -EINVAL;
   }
   Vma upper = *vma;  // the copy shares file, flags, anon_vma and the whole chain
@@ -17,14 +21,14 @@ int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr) {
   mm.vmas.insert(upper);
   mm.map_count++;
   if (mm.narrating())
-    mm.note(EventKind::split, "split at " + hex(addr) + ": " + vma_str(*vma) + " + " + vma_str(upper));
+    MMSPEC_NOTE(mm, EventKind::split, "split at " + hex(addr) + ": " + vma_str(*vma) + " + " + vma_str(upper));
   return 0;
 }
 
 // mm/mmap.c split_vma (v5.15); mm/vma.c split_vma (v6.18)
 int split_vma(Mm& mm, Vma* vma, Addr addr) {
   if (mm.map_count >= mm.cfg.sysctl.max_map_count) {
-    mm.note(EventKind::split, "split at " + hex(addr) + " refused: map_count " +
+    MMSPEC_NOTE(mm, EventKind::split, "split at " + hex(addr) + " refused: map_count " +
                                   std::to_string(mm.map_count) + " >= max_map_count: ENOMEM");
     return -ENOMEM;
   }

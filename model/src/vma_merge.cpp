@@ -66,24 +66,25 @@ Vma* commit_case(Mm& mm, int c, Vma* P, Vma* A, Vma* N, const MergeProposal& p) 
       if (narrate) how = "prev grows to " + hex(end) + ", next " + vma_str(*N) + " removed (remove_next=1)";
       remove_vma(mm, N);
       mm.vmas.adjust(P, P->vm_start, end);
-      return narrate ? (mm.note(EventKind::adjust, how), P) : P;
+      MMSPEC_NOTE(mm, EventKind::adjust, how);
+      return P;
     }
     case 2:  // prev + range
       if (narrate) how = "prev grows to " + hex(p.end);
       mm.vmas.adjust(P, P->vm_start, p.end);
-      if (narrate) mm.note(EventKind::adjust, how);
+      if (narrate) MMSPEC_NOTE(mm, EventKind::adjust, how);
       return P;
     case 3:  // range + next: next grows down, its pgoff moves back by the range's pages
       N->vm_pgoff = pgoff_below<Addr>(N->vm_pgoff, N->vm_start, p.start);
       mm.vmas.adjust(N, p.start, N->vm_end);
-      if (narrate) mm.note(EventKind::adjust, "next grows down to " + hex(p.start) + ", vm_pgoff -" + hex(pglen) + " -> " + hex(N->vm_pgoff));
+      if (narrate) MMSPEC_NOTE(mm, EventKind::adjust, "next grows down to " + hex(p.start) + ", vm_pgoff -" + hex(pglen) + " -> " + hex(N->vm_pgoff));
       return N;
     case 4: {  // tail of P joins next: P shrinks, next grows down (adjust_next < 0)
       import_anon_vma(*N, *P);
       mm.vmas.adjust(P, P->vm_start, p.start);
       N->vm_pgoff = pgoff_below<Addr>(N->vm_pgoff, N->vm_start, p.start);
       mm.vmas.adjust(N, p.start, N->vm_end);
-      if (narrate) mm.note(EventKind::adjust, "prev shrinks to end at " + hex(p.start) + ", next grows down to " + hex(p.start) + " with vm_pgoff " + hex(N->vm_pgoff) + " (adjust_next=-" + hex(pglen << PAGE_SHIFT) + ")");
+      if (narrate) MMSPEC_NOTE(mm, EventKind::adjust, "prev shrinks to end at " + hex(p.start) + ", next grows down to " + hex(p.start) + " with vm_pgoff " + hex(N->vm_pgoff) + " (adjust_next=-" + hex(pglen << PAGE_SHIFT) + ")");
       return N;
     }
     case 5: {  // head of A joins prev: A's start and pgoff move up (adjust_next > 0)
@@ -91,7 +92,7 @@ Vma* commit_case(Mm& mm, int c, Vma* P, Vma* A, Vma* N, const MergeProposal& p) 
       A->vm_pgoff = pgoff_at<Addr>(A->vm_pgoff, A->vm_start, p.end);
       mm.vmas.adjust(A, p.end, A->vm_end);
       mm.vmas.adjust(P, P->vm_start, p.end);
-      if (narrate) mm.note(EventKind::adjust, "prev grows to " + hex(p.end) + ", next starts at " + hex(p.end) + " with vm_pgoff " + hex(A->vm_pgoff) + " (adjust_next=+" + hex(pglen << PAGE_SHIFT) + ")");
+      if (narrate) MMSPEC_NOTE(mm, EventKind::adjust, "prev grows to " + hex(p.end) + ", next starts at " + hex(p.end) + " with vm_pgoff " + hex(A->vm_pgoff) + " (adjust_next=+" + hex(pglen << PAGE_SHIFT) + ")");
       return P;
     }
     case 6: {  // prev + A + next: both A and next go
@@ -104,7 +105,7 @@ Vma* commit_case(Mm& mm, int c, Vma* P, Vma* A, Vma* N, const MergeProposal& p) 
       remove_vma(mm, A);
       remove_vma(mm, N);
       mm.vmas.adjust(P, P->vm_start, end);
-      if (narrate) mm.note(EventKind::adjust, how);
+      if (narrate) MMSPEC_NOTE(mm, EventKind::adjust, how);
       return P;
     }
     case 7: {  // prev + A: A goes
@@ -113,7 +114,7 @@ Vma* commit_case(Mm& mm, int c, Vma* P, Vma* A, Vma* N, const MergeProposal& p) 
       if (narrate) how = "prev grows to " + hex(end) + ", " + vma_str(*A) + " removed (remove_next=1)";
       remove_vma(mm, A);
       mm.vmas.adjust(P, P->vm_start, end);
-      if (narrate) mm.note(EventKind::adjust, how);
+      if (narrate) MMSPEC_NOTE(mm, EventKind::adjust, how);
       return P;
     }
     case 8: {  // A + next: next grows down over A, A goes
@@ -123,7 +124,7 @@ Vma* commit_case(Mm& mm, int c, Vma* P, Vma* A, Vma* N, const MergeProposal& p) 
       remove_vma(mm, A);
       N->vm_pgoff = pgoff_below<Addr>(N->vm_pgoff, N->vm_start, start);
       mm.vmas.adjust(N, start, N->vm_end);
-      if (narrate) mm.note(EventKind::adjust, how + "; vm_pgoff " + hex(N->vm_pgoff));
+      if (narrate) MMSPEC_NOTE(mm, EventKind::adjust, how + "; vm_pgoff " + hex(N->vm_pgoff));
       return N;
     }
   }
@@ -149,7 +150,7 @@ void narrate_case(const Mm& mm, int c, const MergeProposal& p) {
 }
 
 void narrate_refusal(const Mm& mm, const std::string& why) {
-  if (mm.narrating()) mm.note(EventKind::merge_refused, why);
+  MMSPEC_NOTE(mm, EventKind::merge_refused, why);
 }
 
 }  // namespace
@@ -169,6 +170,8 @@ std::string_view merge_refusal_text(MergeRefusal r) {
     case MergeRefusal::prev_next_anon: return "prev and next have different anon_vmas";
     case MergeRefusal::remove_close: return "the merge would remove a VMA with a close hook";
     case MergeRefusal::range_inside: return "range touches neither end of its VMA";
+    case MergeRefusal::not_at_start: return "range does not start where its VMA starts";
+    case MergeRefusal::not_at_end: return "range does not end where its VMA ends";
   }
   return "?";
 }
@@ -219,11 +222,11 @@ Vma* classic_vma_merge(Mm& mm, Vma* prev, const MergeProposal& p) {
   const int c = static_cast<int>(
       merge_case<Addr>(left, right, area_covers, end_inside_area, addr_inside_prev, 0));
   if (c == 0) {
-    narrate_refusal(mm, side_text("prev", prev, lr, mm, p) + "; " + side_text("next", next, rr, mm, p));
+    if (mm.narrating()) narrate_refusal(mm, side_text("prev", prev, lr, mm, p) + "; " + side_text("next", next, rr, mm, p));
     return nullptr;
   }
   if (mm.narrating() && (!left || !right))
-    mm.note(EventKind::merge_refused, left ? side_text("next", next, rr, mm, p)
+    MMSPEC_NOTE(mm, EventKind::merge_refused, left ? side_text("next", next, rr, mm, p)
                                             : side_text("prev", prev, lr, mm, p));
   narrate_case(mm, c, p);
   return commit_case(mm, c, prev, area, next, p);
@@ -262,11 +265,11 @@ Vma* vma_merge_new(Mm& mm, Vma* prev, Vma* next, const MergeProposal& p, bool ju
   }
   const int c = static_cast<int>(merge_case<Addr>(left, right, false, false, false, 0));
   if (c == 0) {
-    narrate_refusal(mm, side_text("prev", prev, lr, mm, p) + "; " + side_text("next", next, rr, mm, p));
+    if (mm.narrating()) narrate_refusal(mm, side_text("prev", prev, lr, mm, p) + "; " + side_text("next", next, rr, mm, p));
     return nullptr;
   }
   if (mm.narrating() && (!left || !right) && !just_expand)
-    mm.note(EventKind::merge_refused, left ? side_text("next", next, rr, mm, p)
+    MMSPEC_NOTE(mm, EventKind::merge_refused, left ? side_text("next", next, rr, mm, p)
                                             : side_text("prev", prev, lr, mm, p));
   narrate_case(mm, c, p);
   return commit_case(mm, c, prev, nullptr, next, p);
@@ -289,11 +292,11 @@ Vma* vma_merge_existing(Mm& mm, Vma* prev, Vma* middle, const MergeProposal& p) 
     return nullptr;
   }
   Vma* next = right_side ? mm.vmas.next(middle) : nullptr;
-  MergeRefusal lr = !left_side ? MergeRefusal::range_inside
+  MergeRefusal lr = !left_side ? MergeRefusal::not_at_start
                     : !prev ? MergeRefusal::no_neighbour
                     : prev->vm_end != p.start ? MergeRefusal::not_adjacent
                                               : can_merge_side(mm, *prev, p, false);
-  MergeRefusal rr = !right_side ? MergeRefusal::range_inside
+  MergeRefusal rr = !right_side ? MergeRefusal::not_at_end
                     : !next ? MergeRefusal::no_neighbour
                     : p.end != next->vm_start ? MergeRefusal::not_adjacent
                                               : can_merge_side(mm, *next, p, true);
@@ -304,7 +307,7 @@ Vma* vma_merge_existing(Mm& mm, Vma* prev, Vma* middle, const MergeProposal& p) 
     right = false;
   }
   if (!left && !right) {
-    narrate_refusal(mm, side_text("prev", prev, lr, mm, p) + "; " + side_text("next", next, rr, mm, p));
+    if (mm.narrating()) narrate_refusal(mm, side_text("prev", prev, lr, mm, p) + "; " + side_text("next", next, rr, mm, p));
     return nullptr;
   }
   const bool remove_middle = left_side && right_side;
@@ -319,7 +322,7 @@ Vma* vma_merge_existing(Mm& mm, Vma* prev, Vma* middle, const MergeProposal& p) 
   const int c = static_cast<int>(
       merge_case<Addr>(left, right, remove_middle, !right_side, !left_side, 0));
   if (mm.narrating() && (!left || !right))
-    mm.note(EventKind::merge_refused, left ? side_text("next", next, rr, mm, p)
+    MMSPEC_NOTE(mm, EventKind::merge_refused, left ? side_text("next", next, rr, mm, p)
                                             : side_text("prev", prev, lr, mm, p));
   narrate_case(mm, c, p);
   // Geometric roles: for case 4 the shrinking VMA is middle; for cases 5-8 middle is "area".

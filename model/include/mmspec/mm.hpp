@@ -68,6 +68,7 @@ struct Inode {
   std::uint64_t ino = 0;
   bool shmem = false;      // shmem/tmpfs (memfd, /dev/zero shared mappings)
   bool directory = false;  // no mmap operation: ENODEV
+  bool hugetlb = false;    // hugetlbfs (2 MiB pages; the pool is empty: nothing can be reserved)
 };
 
 struct OpenFile {
@@ -136,3 +137,9 @@ class Mm {
 };
 
 }  // namespace mmspec
+
+// Narrate only when someone listens: the text is not even built otherwise.
+#define MMSPEC_NOTE(mm, kind, text)                  \
+  do {                                               \
+    if ((mm).narrating()) (mm).note((kind), (text)); \
+  } while (0)

@@ -31,6 +31,11 @@ enum class FaultOutcome : std::uint8_t { ok, segv_maperr, segv_accerr, sigbus };
 // the first write to a private mapping.
 FaultOutcome touch(Mm& mm, Addr addr, AccessKind access);
 
+// mm/gup.c __mm_populate / populate_vma_page_range (v5.15, v6.18), at VMA level: faulting in
+// a private writable range is a write fault per page, so such VMAs get their anon_vma;
+// PROT_NONE, VM_IO/VM_PFNMAP and VM_LOCKONFAULT ranges are not touched.
+void mm_populate(Mm& mm, Addr start, std::uint64_t len);
+
 // mm/rmap.c __anon_vma_prepare with find_mergeable_anon_vma (v5.15, v6.18)
 void anon_vma_prepare(Mm& mm, Vma& vma);
 

@@ -42,6 +42,7 @@ inline constexpr VmFlags VM_MIXEDMAP = 0x10000000;
 inline constexpr VmFlags VM_HUGEPAGE = 0x20000000;
 inline constexpr VmFlags VM_NOHUGEPAGE = 0x40000000;
 inline constexpr VmFlags VM_MERGEABLE = 0x80000000;
+inline constexpr VmFlags VM_DROPPABLE = VmFlags{1} << 40;  // 6.12+, MAP_DROPPABLE
 inline constexpr VmFlags VM_SEALED = VmFlags{1} << 42;  // 6.10+, 64-bit only
 
 inline constexpr VmFlags VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
@@ -88,7 +89,8 @@ inline constexpr int LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MA
                                        MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |
                                        MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB;
 
-// smaps "VmFlags:" mnemonics, in the kernel's order (fs/proc/task_mmu.c show_smap_vma_flags).
+// smaps "VmFlags:" mnemonics, in bit order as the kernel prints them
+// (fs/proc/task_mmu.c show_smap_vma_flags).
 std::string vm_flags_mnemonics(VmFlags f);
 // Bit for one two-letter mnemonic ("ac" -> VM_ACCOUNT); 0 if unknown.
 VmFlags vm_flag_from_mnemonic(const std::string& m);

@@ -50,6 +50,8 @@ enum class MergeRefusal : std::uint8_t {
   prev_next_anon,   // both sides mergeable but prev and next anon_vmas differ
   remove_close,     // 6.18: the merge would delete a VMA that has vm_ops->close
   range_inside,     // 6.18: the changed range touches neither end of its VMA
+  not_at_start,     // 6.18: the range does not start where its VMA starts (no left merge)
+  not_at_end,       // 6.18: the range does not end where its VMA ends (no right merge)
 };
 
 std::string_view merge_refusal_text(MergeRefusal r);
