@@ -54,11 +54,10 @@ int mprotect_fixup(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFlags 
   Vma* target = merged;
   if (!merged) {
     if (start != vma->vm_start) {
-      if (int e = split_vma(mm, vma, start)) {
+      if (int e = split_vma(mm, vma, start, &vma)) {
         if (charged) vm_unacct_memory(mm, charged);
         return e;
       }
-      vma = mm.vmas.find_vma(start);
     }
     if (end != vma->vm_end) {
       if (int e = split_vma(mm, vma, end)) {

@@ -19,7 +19,9 @@ int munmap_gather(Mm& mm, Vma* first, Addr start, Addr end, MunmapGather& g) {
       return -ENOMEM;
     }
     if (!mm.classic() && (first->vm_flags & VM_SEALED)) return -EPERM;
-    if (int e = split_vma_nocheck(mm, first, start)) return e;
+    Vma* upper = nullptr;
+    if (int e = split_vma_nocheck(mm, first, start, &upper)) return e;
+    first = upper;
   }
   if (mm.classic()) {
     // v5.15 splits the VMA containing `end` before collecting.
@@ -27,11 +29,13 @@ int munmap_gather(Mm& mm, Vma* first, Addr start, Addr end, MunmapGather& g) {
     if (last && end > last->vm_start)
       if (int e = split_vma_nocheck(mm, last, end)) return e;
   }
-  for (Vma* v = mm.vmas.find_vma(start); v && v->vm_start < end; v = mm.vmas.next(v)) {
+  Vma* v = mm.classic() ? mm.vmas.find_vma(start) : first;
+  for (; v && v->vm_start < end; v = mm.vmas.next(v)) {
     if (!mm.classic() && (v->vm_flags & VM_SEALED)) return -EPERM;
     if (v->vm_end > end)
       if (int e = split_vma_nocheck(mm, v, end)) return e;
     g.vmas.push_back(*v);
+    g.nodes.push_back(v);
     g.nr_pages += v->npages();
     if (v->vm_flags & VM_LOCKED) g.locked += v->npages();
     if (v->vm_flags & VM_ACCOUNT) g.nr_accounted += v->npages();
@@ -40,7 +44,7 @@ int munmap_gather(Mm& mm, Vma* first, Addr start, Addr end, MunmapGather& g) {
 }
 
 void munmap_detach(Mm& mm, const MunmapGather& g) {
-  for (const Vma& v : g.vmas) mm.vmas.erase(mm.vmas.find_vma(v.vm_start));
+  for (Vma* v : g.nodes) mm.vmas.erase(v);
 }
 
 void munmap_reattach(Mm& mm, const MunmapGather& g) {

@@ -5,7 +5,7 @@
 namespace mmspec {
 
 // mm/mmap.c __split_vma (v5.15); mm/vma.c __split_vma (v6.18)
-int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr) {
+int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr, Vma** upper_out) {
   if (vma->kind == VmaKind::special) {  // special_mapping_split
     MMSPEC_NOTE(mm, EventKind::split, "split of special mapping " + vma_str(*vma) + " refused: EINVAL");
     return -EINVAL;
@@ -18,7 +18,8 @@ int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr) {
   upper.vm_start = addr;
   upper.vm_pgoff = pgoff_at<Addr>(vma->vm_pgoff, vma->vm_start, addr);
   mm.vmas.adjust(vma, vma->vm_start, addr);
-  mm.vmas.insert(upper);
+  Vma* inserted = mm.vmas.insert(upper);
+  if (upper_out) *upper_out = inserted;
   mm.map_count++;
   if (mm.narrating())
     MMSPEC_NOTE(mm, EventKind::split, "split at " + hex(addr) + ": " + vma_str(*vma) + " + " + vma_str(upper));
@@ -26,13 +27,13 @@ int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr) {
 }
 
 // mm/mmap.c split_vma (v5.15); mm/vma.c split_vma (v6.18)
-int split_vma(Mm& mm, Vma* vma, Addr addr) {
+int split_vma(Mm& mm, Vma* vma, Addr addr, Vma** upper) {
   if (mm.map_count >= mm.cfg.sysctl.max_map_count) {
     MMSPEC_NOTE(mm, EventKind::split, "split at " + hex(addr) + " refused: map_count " +
                                   std::to_string(mm.map_count) + " >= max_map_count: ENOMEM");
     return -ENOMEM;
   }
-  return split_vma_nocheck(mm, vma, addr);
+  return split_vma_nocheck(mm, vma, addr, upper);
 }
 
 }  // namespace mmspec

@@ -11,7 +11,8 @@ namespace mmspec {
 
 struct MunmapGather {
   Addr start = 0, end = 0;
-  std::vector<Vma> vmas;  // copies of the VMAs inside [start, end), in address order
+  std::vector<Vma> vmas;     // copies of the VMAs inside [start, end), in address order
+  std::vector<Vma*> nodes;   // the same VMAs in the tree (valid until detached)
   std::uint64_t nr_pages = 0, locked = 0, nr_accounted = 0;
 };
 

@@ -9,11 +9,12 @@
 namespace mmspec {
 
 // mm/mmap.c __split_vma (v5.15); mm/vma.c __split_vma (v6.18). No map_count check.
-// vm_ops->may_split: special mappings refuse with -EINVAL. Returns 0 or -errno.
-int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr);
+// vm_ops->may_split: special mappings refuse with -EINVAL. Returns 0 or -errno; `vma` keeps
+// the lower part and *upper (if given) receives the new upper part.
+int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr, Vma** upper = nullptr);
 
 // mm/mmap.c split_vma (v5.15); mm/vma.c split_vma (v6.18): -ENOMEM when map_count has
 // reached vm.max_map_count (note >=), else __split_vma.
-int split_vma(Mm& mm, Vma* vma, Addr addr);
+int split_vma(Mm& mm, Vma* vma, Addr addr, Vma** upper = nullptr);
 
 }  // namespace mmspec
