@@ -17,6 +17,9 @@ std::vector<Violation> validate_mm(const Mm& mm) {
       bad("VMAs overlap or are out of order: " + vma_str(*prev) + " then " + vma_str(v));
     if (v.kind != VmaKind::special && v.vm_end > mm.layout.task_size)
       bad("VMA ends above TASK_SIZE " + vma_str(v));
+    // Only CAP_SYS_RAWIO may map below vm.mmap_min_addr (security/commoncap.c cap_mmap_addr).
+    if (v.vm_start < mm.cfg.layout.mmap_min_addr_sysctl && !mm.cfg.caps.sys_rawio)
+      bad("VMA below vm.mmap_min_addr without CAP_SYS_RAWIO " + vma_str(v));
     if ((v.anon_vma == 0) != (v.anon_vma_chain == 0))
       bad("anon_vma and anon_vma_chain disagree in " + vma_str(v));
     if (v.kind == VmaKind::anonymous && v.vm_file != 0) bad("anonymous VMA with a file " + vma_str(v));
