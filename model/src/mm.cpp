@@ -50,6 +50,7 @@ Vma* Mm::import_vma(const Vma& v) {
   map_count++;
   vm_stat_account(*this, v.vm_flags, static_cast<std::int64_t>(v.npages()));
   if (v.vm_flags & VM_LOCKED) locked_vm += v.npages();
+  if (v.vm_flags & VM_ACCOUNT) world->committed += v.npages();  // as charged when it was made
   return n;
 }
 

@@ -43,9 +43,9 @@ SysRet fail(const Mm& mm, int e, const char* why) {
 }
 
 // The VMA a new mapping becomes when nothing merges: anonymous, shmem (shmem_zero_setup gives
-// it a file of its own) or file.
-Vma new_vma(Mm& mm, Addr addr, Addr end, VmFlags vm_flags, FileId file, PgOff pgoff) {
-  Vma v;
+// it a file of its own) or file. Only shmem can fail: its object is charged for its size
+// (mm/shmem.c shmem_acct_size) unless VM_NORESERVE.
+SysRet new_vma(Mm& mm, Addr addr, Addr end, VmFlags vm_flags, FileId file, PgOff pgoff, Vma& v) {
   v.vm_start = addr;
   v.vm_end = end;
   v.vm_flags = vm_flags;
@@ -55,16 +55,25 @@ Vma new_vma(Mm& mm, Addr addr, Addr end, VmFlags vm_flags, FileId file, PgOff pg
     v.kind = VmaKind::file;
   } else if (vm_flags & VM_SHARED) {
     // mm/shmem.c shmem_zero_setup: a new shmem object the size of the mapping.
+    const std::uint64_t npages = (end - addr) >> PAGE_SHIFT;
+    if (!(vm_flags & VM_NORESERVE) && vm_enough_memory(mm, npages)) {
+      MMSPEC_NOTE(mm, EventKind::account, "shmem object of " + std::to_string(npages) +
+                                              " pages refused by overcommit: ENOMEM");
+      return -ENOMEM;
+    }
     World& w = *mm.world;
     const InodeId ino = w.create_inode(end - addr, "/dev/zero (deleted)", true);
-    w.inodes[ino - 1].dev_major = 0;
-    w.inodes[ino - 1].dev_minor = 1;
+    Inode& in = w.inodes[ino - 1];
+    in.dev_major = 0;
+    in.dev_minor = 1;
+    in.map_refs = 1;
+    in.charged_pages = (vm_flags & VM_NORESERVE) ? 0 : npages;
     v.vm_file = w.open(ino, true, true);
     v.kind = VmaKind::shmem;
   } else {
     v.kind = VmaKind::anonymous;
   }
-  return v;
+  return 0;
 }
 
 // mm/mmap.c mmap_region (v5.15); mm/vma.c __mmap_region (v6.18)
@@ -138,7 +147,12 @@ SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm
     }
   }
   if (!vma) {
-    vma = mm.vmas.insert(new_vma(mm, addr, end, vm_flags, file, pgoff));
+    Vma v;
+    if (SysRet e = new_vma(mm, addr, end, vm_flags, file, pgoff, v)) {
+      if (charged) vm_unacct_memory(mm, charged);  // the replaced mappings are already gone
+      return e;
+    }
+    vma = mm.vmas.insert(v);
     mm.map_count++;
     if (mm.narrating()) MMSPEC_NOTE(mm, EventKind::insert, "new VMA " + vma_str(*vma));
   }

@@ -1,5 +1,7 @@
 #include "mmspec/munmap.hpp"
 
+#include <utility>
+
 #include "mmspec/accounting.hpp"
 #include "mmspec/syscalls.hpp"
 #include "mmspec/vma_adjust.hpp"
@@ -55,6 +57,10 @@ void munmap_reattach(Mm& mm, const MunmapGather& g) {
 void munmap_complete(Mm& mm, const MunmapGather& g) {
   for (const Vma& v : g.vmas) {
     vm_stat_account(mm, v.vm_flags, -static_cast<std::int64_t>(v.npages()));
+    if (v.kind == VmaKind::shmem) {  // the shmem object goes with its last mapping
+      Inode& in = mm.world->inodes[mm.world->file(v.vm_file)->inode - 1];
+      if (in.map_refs && --in.map_refs == 0) vm_unacct_memory(mm, std::exchange(in.charged_pages, 0));
+    }
     if (mm.narrating()) MMSPEC_NOTE(mm, EventKind::remove, "unmapped " + vma_str(v));
   }
   mm.map_count -= g.vmas.size();

@@ -19,6 +19,7 @@ int split_vma_nocheck(Mm& mm, Vma* vma, Addr addr, Vma** upper_out) {
   upper.vm_pgoff = pgoff_at<Addr>(vma->vm_pgoff, vma->vm_start, addr);
   mm.vmas.adjust(vma, vma->vm_start, addr);
   Vma* inserted = mm.vmas.insert(upper);
+  if (vma->kind == VmaKind::shmem) mm.world->inodes[mm.world->file(vma->vm_file)->inode - 1].map_refs++;
   if (upper_out) *upper_out = inserted;
   mm.map_count++;
   if (mm.narrating())

@@ -21,7 +21,10 @@ struct VmaTree::Node {
   Addr gap_start;    // vm_end_gap(prev), or 0 for the lowest VMA
   Addr gap;          // vma_gap(vm_start_gap(vma), gap_start)
   Addr subtree_gap;  // max of gap over this subtree
-  int height;        // 1 for a leaf
+  Addr prev_end;         // vm_end(prev), or 0 for the lowest VMA
+  Addr raw_gap;          // raw_gap(vm_start, prev_end): the empty range below, guard ignored
+  Addr subtree_raw_gap;  // max of raw_gap over this subtree
+  int height;            // 1 for a leaf
 };
 
 namespace {
@@ -34,6 +37,10 @@ int height_of(const N* n) {
 template <class N>
 Addr subtree_gap_of(const N* n) {
   return n ? n->subtree_gap : 0;
+}
+template <class N>
+Addr subtree_raw_gap_of(const N* n) {
+  return n ? n->subtree_raw_gap : 0;
 }
 
 }  // namespace
@@ -134,17 +141,23 @@ VmaTree::Node* VmaTree::successor(Node* n) {
 
 // ---- augmentation ----
 
-// mm/mmap.c vma_compute_gap (v5.15), with the predecessor's end passed in.
-void VmaTree::set_gap(Node* n, Addr gap_start) const {
+// mm/mmap.c vma_compute_gap (v5.15), with the predecessor's end gap passed in; and the raw
+// gap of the maple tree (v6.18), with the predecessor's vm_end passed in.
+void VmaTree::set_gap(Node* n, Addr gap_start, Addr prev_end) const {
   n->gap_start = gap_start;
   n->gap = vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), gap_start);
+  n->prev_end = prev_end;
+  n->raw_gap = mmspec::raw_gap<Addr>(n->vma.vm_start, prev_end);
 }
 
-// mm/mmap.c vma_gap_callbacks (v5.15): recompute a node from its children.
+// mm/mmap.c vma_gap_callbacks (v5.15): recompute a node from its children; the same for the
+// raw gap (lib/maple_tree.c mas_update_gap, v6.18).
 void VmaTree::update(Node* n) {
   n->height = 1 + std::max(height_of(n->left), height_of(n->right));
   n->subtree_gap = mmspec::subtree_gap<Addr>(n->gap, subtree_gap_of(n->left),
                                              subtree_gap_of(n->right));
+  n->subtree_raw_gap = mmspec::subtree_gap<Addr>(n->raw_gap, subtree_raw_gap_of(n->left),
+                                                 subtree_raw_gap_of(n->right));
 }
 
 // mm/mmap.c vma_gap_update (v5.15): a node's gap changed; refresh it and its ancestors.
@@ -221,14 +234,14 @@ Vma* VmaTree::insert(const Vma& v) {
       link = &parent->right;
     }
   }
-  Node* n = new Node{v, nullptr, nullptr, parent, 0, 0, 0, 1};
+  Node* n = new Node{v, nullptr, nullptr, parent, 0, 0, 0, 0, 0, 0, 1};
   *link = n;
   ++size_;
-  set_gap(n, pred ? vm_end_gap(pred->vma) : 0);
+  set_gap(n, pred ? vm_end_gap(pred->vma) : 0, pred ? pred->vma.vm_end : 0);
   // The successor's gap now ends at the new VMA: the case the kernel handles in
   // __vma_link_rb by updating vma->vm_next before linking (v5.15).
   if (succ) {
-    set_gap(succ, vm_end_gap(n->vma));
+    set_gap(succ, vm_end_gap(n->vma), n->vma.vm_end);
     propagate(succ);
   }
   rebalance(n);
@@ -240,7 +253,7 @@ void VmaTree::erase(Vma* v) {
   Node* x = node_of(v);
   if (Node* s = successor(x)) {
     // The successor inherits x's gap start: its gap now reaches down to x's predecessor.
-    set_gap(s, x->gap_start);
+    set_gap(s, x->gap_start, x->prev_end);
     propagate(s);
   }
   Node* from;
@@ -281,10 +294,10 @@ void VmaTree::adjust(Vma* v, Addr new_start, Addr new_end) {
 
 void VmaTree::refresh(Vma* v) {
   Node* x = node_of(v);
-  set_gap(x, x->gap_start);
+  set_gap(x, x->gap_start, x->prev_end);
   propagate(x);
   if (Node* s = successor(x)) {
-    set_gap(s, vm_end_gap(x->vma));
+    set_gap(s, vm_end_gap(x->vma), x->vma.vm_end);
     propagate(s);
   }
 }
@@ -449,6 +462,158 @@ std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const 
                               req.align_offset);
 }
 
+// ---- v6.18 search: empty ranges, then guard gaps by retrying ----
+//
+// The empty range below a node n is [prev_end(n), vm_start(n) - 1], of raw_gap(n) values; the
+// one above the last VMA is [vm_end(last), ULONG_MAX]. With lo = min + size - 1 and
+// hi = max - (size - 1), a range fits (gap.hpp empty_range_fits) iff it has at least size
+// values, its first value is <= hi and its last value is >= lo. Both ends grow in address
+// order: every node right of n has prev_end >= vm_end(n), every node left of n ends its range
+// below vm_start(n). subtree_raw_gap prunes the size test, so each walk below is a boundary
+// search visiting O(log n) nodes, like first_fit / last_fit above.
+
+// The first node in address order with raw_gap >= size and vm_start - 1 >= lo.
+const VmaTree::Node* VmaTree::first_raw_fit(const Node* n, Addr size, Addr lo) {
+  if (!n || n->subtree_raw_gap < size) return nullptr;
+  if (n->vma.vm_start > lo) {
+    if (const Node* r = first_raw_fit(n->left, size, lo)) return r;
+  }
+  if (n->raw_gap >= size && n->vma.vm_start > lo) return n;
+  return first_raw_fit(n->right, size, lo);
+}
+
+// The last node in address order with raw_gap >= size and prev_end <= hi.
+const VmaTree::Node* VmaTree::last_raw_fit(const Node* n, Addr size, Addr hi) {
+  if (!n || n->subtree_raw_gap < size) return nullptr;
+  if (n->vma.vm_end <= hi) {
+    if (const Node* r = last_raw_fit(n->right, size, hi)) return r;
+  }
+  if (n->raw_gap >= size && n->prev_end <= hi) return n;
+  return last_raw_fit(n->left, size, hi);
+}
+
+// lib/maple_tree.c mas_empty_area (v6.18).
+std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) const {
+  if (!empty_area_request_ok<Addr>(min, max, size)) return std::nullopt;  // -EINVAL
+  EmptyArea area;
+  if (!root_) {
+    // mas_sparse_area: the whole space is one empty range.
+    area.index = min;
+    area.last = min + (size - 1);
+    return area;
+  }
+  Addr first = 0;
+  Addr last = 0;
+  if (const Node* n = first_raw_fit(root_, size, min + (size - 1))) {
+    first = n->prev_end;
+    last = n->vma.vm_start - 1;
+    const Node* p = predecessor(n);
+    area.prev = p ? &p->vma : nullptr;
+    area.next = &n->vma;
+  } else {
+    area.prev = &rightmost(root_)->vma;
+    first = area.prev->vm_end;
+    last = ~Addr{0};
+  }
+  // Later ranges start even higher: if this one starts too high, none fits (-EBUSY).
+  if (!empty_range_fits<Addr>(first, last, min, max, size)) return std::nullopt;
+  area.index = empty_area_lowest_index<Addr>(first, min);
+  area.last = area.index + (size - 1);
+  return area;
+}
+
+// lib/maple_tree.c mas_empty_area_rev (v6.18).
+std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) const {
+  if (!empty_area_request_ok<Addr>(min, max, size)) return std::nullopt;  // -EINVAL
+  EmptyArea area;
+  if (!root_) {
+    // mas_sparse_area: the whole space is one empty range.
+    area.last = max;
+    area.index = max - (size - 1);
+    return area;
+  }
+  const Node* top = rightmost(root_);
+  Addr first = top->vma.vm_end;
+  Addr last = ~Addr{0};
+  if (empty_range_fits<Addr>(first, last, min, max, size)) {
+    area.prev = &top->vma;
+  } else {
+    const Node* n = last_raw_fit(root_, size, max - (size - 1));
+    if (!n) return std::nullopt;  // -EBUSY
+    first = n->prev_end;
+    last = n->vma.vm_start - 1;
+    // Earlier ranges end even lower: if this one ends too low, none fits (-EBUSY).
+    if (!empty_range_fits<Addr>(first, last, min, max, size)) return std::nullopt;
+    const Node* p = predecessor(n);
+    area.prev = p ? &p->vma : nullptr;
+    area.next = &n->vma;
+  }
+  area.last = empty_area_highest_last<Addr>(last, max);
+  area.index = area.last - (size - 1);
+  return area;
+}
+
+std::optional<Addr> VmaTree::unmapped_area_v618(const GapRequest& req) const {
+  if (req.length == 0) return std::nullopt;  // outside the contract, see the header
+  if (!search_length_ok_v618<Addr>(req.length, req.align_mask, req.start_gap))
+    return std::nullopt;
+  const Addr L = search_length_v618<Addr>(req.length, req.align_mask, req.start_gap);
+  Addr low = req.low_limit;
+  const Addr high = req.high_limit;
+  // Each retry raises low strictly (above the VMA that caused it): at most one retry per VMA.
+  for (;;) {
+    const std::optional<EmptyArea> area = empty_area(low, high - 1, L);
+    if (!area) return std::nullopt;
+    const Addr gap =
+        place_bottom_up_v618<Addr>(area->index, req.start_gap, req.align_mask, req.align_offset);
+    if (area->next && (area->next->vm_flags & VM_GROWSDOWN)) {
+      if (bottom_up_next_blocks_v618<Addr>(vm_start_gap(*area->next, stack_guard_gap_), gap, L)) {
+        low = area->next->vm_end;
+        continue;
+      }
+    } else if (area->prev && prev_blocks_v618<Addr>(vm_end_gap(*area->prev), gap)) {
+      low = vm_end_gap(*area->prev);
+      continue;
+    }
+    return gap;
+  }
+}
+
+std::optional<Addr> VmaTree::unmapped_area_topdown_v618(const GapRequest& req) const {
+  if (req.length == 0) return std::nullopt;  // outside the contract, see the header
+  if (!search_length_ok_v618<Addr>(req.length, req.align_mask, req.start_gap))
+    return std::nullopt;
+  const Addr L = search_length_v618<Addr>(req.length, req.align_mask, req.start_gap);
+  const Addr low = req.low_limit;
+  Addr high = req.high_limit;
+  // Each retry lowers high strictly, reading high 0 as 2^64 (the window [low, ULONG_MAX]).
+  // Setting it to 0 starts over from the top; doing so from the same state twice repeats the
+  // same rounds forever in the kernel.
+  bool whole_space_seen = high == 0;
+  for (;;) {
+    const std::optional<EmptyArea> area = empty_area_rev(low, high - 1, L);
+    if (!area) return std::nullopt;
+    const Addr gap_end = area->last + 1;
+    const Addr gap =
+        place_top_down_v618<Addr>(gap_end, req.length, req.align_mask, req.align_offset);
+    Addr new_high;
+    if (area->next && (area->next->vm_flags & VM_GROWSDOWN)) {
+      const Addr next_start_gap = vm_start_gap(*area->next, stack_guard_gap_);
+      if (!top_down_next_blocks_v618<Addr>(next_start_gap, gap_end)) return gap;
+      new_high = next_start_gap;
+    } else if (area->prev && prev_blocks_v618<Addr>(vm_end_gap(*area->prev), gap)) {
+      new_high = area->prev->vm_start;
+    } else {
+      return gap;
+    }
+    if (new_high == 0) {
+      if (whole_space_seen) return std::nullopt;  // the kernel never returns
+      whole_space_seen = true;
+    }
+    high = new_high;
+  }
+}
+
 // ---- augmentation access and checking ----
 
 Addr VmaTree::gap(const Vma* v) const { return node_of(v)->gap; }
@@ -457,6 +622,14 @@ Addr VmaTree::subtree_gap(const Vma* v) const { return node_of(v)->subtree_gap; 
 Addr VmaTree::recompute_gap(const Vma* v) const {
   const Vma* p = prev(v);
   return vma_gap<Addr>(vm_start_gap(*v, stack_guard_gap_), p ? vm_end_gap(*p) : 0);
+}
+
+Addr VmaTree::raw_gap(const Vma* v) const { return node_of(v)->raw_gap; }
+Addr VmaTree::subtree_raw_gap(const Vma* v) const { return node_of(v)->subtree_raw_gap; }
+
+Addr VmaTree::recompute_raw_gap(const Vma* v) const {
+  const Vma* p = prev(v);
+  return mmspec::raw_gap<Addr>(v->vm_start, p ? p->vm_end : 0);
 }
 
 int VmaTree::height() const { return height_of(root_); }
@@ -477,32 +650,43 @@ bool VmaTree::check_augmentation(std::string* why) const {
     bool ok;
     int height;
     Addr subtree_gap;
+    Addr subtree_raw_gap;
   };
   const int max_depth = 128;
   const Node* prev_node = nullptr;
   std::size_t count = 0;
   auto visit = [&](auto& self, const Node* n, const Node* parent, int depth) -> Result {
-    if (!n) return {true, 0, 0};
-    if (depth > max_depth) return {fail("tree deeper than " + std::to_string(max_depth)), 0, 0};
-    if (n->parent != parent) return {fail("wrong parent link at " + range(n->vma)), 0, 0};
+    if (!n) return {true, 0, 0, 0};
+    if (depth > max_depth) return {fail("tree deeper than " + std::to_string(max_depth)), 0, 0, 0};
+    if (n->parent != parent) return {fail("wrong parent link at " + range(n->vma)), 0, 0, 0};
     const Result l = self(self, n->left, n, depth + 1);
     if (!l.ok) return l;
     const Vma& v = n->vma;
-    if (!(v.vm_start < v.vm_end)) return {fail("empty or inverted VMA " + range(v)), 0, 0};
+    if (!(v.vm_start < v.vm_end)) return {fail("empty or inverted VMA " + range(v)), 0, 0, 0};
     if (prev_node && prev_node->vma.vm_end > v.vm_start)
       return {fail("VMAs out of order or overlapping: " + range(prev_node->vma) + " and " +
                    range(v)),
-              0, 0};
+              0, 0, 0};
     const Addr want_start = prev_node ? vm_end_gap(prev_node->vma) : 0;
     if (n->gap_start != want_start)
       return {fail("gap_start of " + range(v) + " is " + std::to_string(n->gap_start) +
                    ", expected " + std::to_string(want_start)),
-              0, 0};
+              0, 0, 0};
     const Addr want_gap = vma_gap<Addr>(vm_start_gap(v, stack_guard_gap_), want_start);
     if (n->gap != want_gap)
       return {fail("gap of " + range(v) + " is " + std::to_string(n->gap) + ", expected " +
                    std::to_string(want_gap)),
-              0, 0};
+              0, 0, 0};
+    const Addr want_prev_end = prev_node ? prev_node->vma.vm_end : 0;
+    if (n->prev_end != want_prev_end)
+      return {fail("prev_end of " + range(v) + " is " + std::to_string(n->prev_end) +
+                   ", expected " + std::to_string(want_prev_end)),
+              0, 0, 0};
+    const Addr want_raw = mmspec::raw_gap<Addr>(v.vm_start, want_prev_end);
+    if (n->raw_gap != want_raw)
+      return {fail("raw_gap of " + range(v) + " is " + std::to_string(n->raw_gap) +
+                   ", expected " + std::to_string(want_raw)),
+              0, 0, 0};
     prev_node = n;
     ++count;
     const Result r = self(self, n->right, n, depth + 1);
@@ -511,15 +695,22 @@ bool VmaTree::check_augmentation(std::string* why) const {
     if (n->height != want_height)
       return {fail("height of " + range(v) + " is " + std::to_string(n->height) +
                    ", expected " + std::to_string(want_height)),
-              0, 0};
+              0, 0, 0};
     if (l.height - r.height > 1 || r.height - l.height > 1)
-      return {fail("unbalanced at " + range(v)), 0, 0};
+      return {fail("unbalanced at " + range(v)), 0, 0, 0};
     const Addr want_subtree = mmspec::subtree_gap<Addr>(n->gap, l.subtree_gap, r.subtree_gap);
     if (n->subtree_gap != want_subtree)
       return {fail("subtree_gap of " + range(v) + " is " + std::to_string(n->subtree_gap) +
                    ", expected " + std::to_string(want_subtree)),
-              0, 0};
-    return {true, want_height, want_subtree};
+              0, 0, 0};
+    const Addr want_subtree_raw =
+        mmspec::subtree_gap<Addr>(n->raw_gap, l.subtree_raw_gap, r.subtree_raw_gap);
+    if (n->subtree_raw_gap != want_subtree_raw)
+      return {fail("subtree_raw_gap of " + range(v) + " is " +
+                   std::to_string(n->subtree_raw_gap) + ", expected " +
+                   std::to_string(want_subtree_raw)),
+              0, 0, 0};
+    return {true, want_height, want_subtree, want_subtree_raw};
   };
   if (!visit(visit, root_, nullptr, 1).ok) return false;
   if (count != size_)

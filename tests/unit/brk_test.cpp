@@ -40,7 +40,7 @@ TEST(Brk, GrowthCreatesHeapVmaNamedHeap) {
     EXPECT_EQ(mm.map_count, DEFAULT_MAP_COUNT + 1);
     EXPECT_EQ(mm.data_vm, 3u);
     EXPECT_EQ(mm.total_vm, 41u + 3u);
-    EXPECT_EQ(mm.world->committed, 3u);
+    EXPECT_EQ(charged(mm), 3u);
     EXPECT_EQ(maps_name_at(mm, H), "[heap]");
     EXPECT_EQ(std::string(proc_maps(mm)[0].perms, 4), "rw-p");
   }
@@ -69,7 +69,7 @@ TEST(Brk, ShrinkUnmapsTheFreedPages) {  // 9 step 4
     EXPECT_EQ(checked_brk(mm, H + 2 * P + 0x10), SysRet(H + 2 * P + 0x10));
     EXPECT_TRUE(vmas_in(mm, H - 16 * P, H + 16 * P, {{H, H + 3 * P, HPG, F_RW}}));
     EXPECT_EQ(mm.data_vm, 3u);
-    EXPECT_EQ(mm.world->committed, 3u);
+    EXPECT_EQ(charged(mm), 3u);
     EXPECT_EQ(checked_brk(mm, H), SysRet(H));
     EXPECT_TRUE(vmas_in(mm, H - 16 * P, H + 16 * P, {}));
     EXPECT_EQ(mm.map_count, DEFAULT_MAP_COUNT);

@@ -126,9 +126,9 @@ TEST(StackGrowth, GrowsdownVmaExpandsToTheFaultingPage) {
     const Addr S = W + 0x10000000;
     ASSERT_EQ(checked_mmap(mm, S, P, RW, FIXED_ANON | MAP_GROWSDOWN), SysRet(S));
     const std::uint64_t stack_vm = mm.stack_vm;
-    const std::uint64_t committed = mm.world->committed;
+    const std::uint64_t committed = charged(mm);
     EXPECT_EQ(checked_touch(mm, S - 100 * P + 0x10, AccessKind::write), FaultOutcome::ok);
-    EXPECT_EQ(mm.world->committed, committed + 100);  // 17: stack growth is charged per page
+    EXPECT_EQ(charged(mm), committed + 100);  // 17: stack growth is charged per page
     EXPECT_TRUE(vmas_in(mm, S - 200 * P, S + P,
                         {{S - 100 * P, S + P, (S >> PAGE_SHIFT) - 100, F_RW | VM_GROWSDOWN}}));
     EXPECT_EQ(mm.stack_vm, stack_vm + 100);

@@ -186,7 +186,7 @@ TEST(MergeCases, Case4_MprotectTailOfPrevJoinsNext) {
     std::vector<Event> ev;
     ASSERT_EQ(checked_mmap(mm, W, 4 * P, PROT_READ, FIXED_ANON), SysRet(W));
     ASSERT_EQ(checked_mmap(mm, W + 4 * P, 4 * P, RW, FIXED_ANON), SysRet(W + 4 * P));
-    const std::uint64_t committed = mm.world->committed;
+    const std::uint64_t committed = charged(mm);
     // W        +2P      +4P                +8P
     // PPPPPPPPPPPPPPPPPP NNNNNNNNNNNNNNNNNN      P r--, N rw-
     //          RRRRRRRRR                         mprotect rw- the tail of P
@@ -198,7 +198,7 @@ TEST(MergeCases, Case4_MprotectTailOfPrevJoinsNext) {
                         {{W, W + 2 * P, WPG, F_R}, {W + 2 * P, W + 8 * P, WPG + 2, F_RW}}));
     EXPECT_EQ(mm.map_count, DEFAULT_MAP_COUNT + 2);
     EXPECT_EQ(mm.data_vm, 6u);
-    EXPECT_EQ(mm.world->committed, committed + 2);  // 8.2: the 2 pages becoming writable are charged
+    EXPECT_EQ(charged(mm), committed + 2);  // 8.2: the 2 pages becoming writable are charged
   }
 }
 
@@ -462,7 +462,7 @@ TEST(MergeProfiles, UnwrittenRangeLosingWrite_618DropsVmAccountAndMerges_510Keep
     std::vector<Event> ev;
     ASSERT_EQ(checked_mmap(mm, W, 2 * P, RW, FIXED_ANON), SysRet(W));
     ASSERT_EQ(checked_mmap(mm, W + 2 * P, 2 * P, PROT_READ, FIXED_ANON), SysRet(W + 2 * P));
-    ASSERT_EQ(mm.world->committed, 2u);  // only the rw- mapping was charged (6.2 step 3)
+    ASSERT_EQ(charged(mm), 2u);  // only the rw- mapping was charged (6.2 step 3)
     // W     +2P   +4P
     // AAAAAA BBBBBB       A rw- never written (no anon_vma), B r--
     // RRRRRR              mprotect r-- all of A
@@ -473,13 +473,13 @@ TEST(MergeProfiles, UnwrittenRangeLosingWrite_618DropsVmAccountAndMerges_510Keep
       EXPECT_TRUE(narrated_case(ev, 8));
       EXPECT_TRUE(vmas_in(mm, W, W + 4 * P, {{W, W + 4 * P, WPG, F_R}}));
       EXPECT_EQ(mm.map_count, DEFAULT_MAP_COUNT + 1);
-      EXPECT_EQ(mm.world->committed, 0u);
+      EXPECT_EQ(charged(mm), 0u);
     } else {
       EXPECT_TRUE(narrated_no_merge(ev));
       EXPECT_TRUE(vmas_in(mm, W, W + 4 * P,
                           {{W, W + 2 * P, WPG, F_R | VM_ACCOUNT}, {W + 2 * P, W + 4 * P, WPG + 2, F_R}}));
       EXPECT_EQ(mm.map_count, DEFAULT_MAP_COUNT + 2);
-      EXPECT_EQ(mm.world->committed, 2u);  // 19.5: Committed_AS stays higher
+      EXPECT_EQ(charged(mm), 2u);  // 19.5: Committed_AS stays higher
     }
     EXPECT_EQ(mm.data_vm, 0u);  // r-- private is not a data mapping (1.3)
   }
@@ -502,7 +502,7 @@ TEST(MergeProfiles, WrittenRangeLosingWriteKeepsVmAccountOnBoth) {
     EXPECT_TRUE(narrated_no_merge(ev));
     EXPECT_TRUE(vmas_in(mm, W, W + 4 * P,
                         {{W, W + 2 * P, WPG, F_R | VM_ACCOUNT}, {W + 2 * P, W + 4 * P, WPG + 2, F_R}}));
-    EXPECT_EQ(mm.world->committed, 2u);
+    EXPECT_EQ(charged(mm), 2u);
   }
 }
 

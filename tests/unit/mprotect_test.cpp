@@ -190,7 +190,7 @@ TEST(MprotectSplit, MiddlePageGivesThreeVmasWithPgoffs) {
     EXPECT_EQ(mm.map_count, DEFAULT_MAP_COUNT + 3);
     EXPECT_EQ(mm.data_vm, 2u);
     EXPECT_EQ(mm.total_vm, 41u + 3u);
-    EXPECT_EQ(mm.world->committed, pf == Profile::linux_6_18 ? 2u : 3u);
+    EXPECT_EQ(charged(mm), pf == Profile::linux_6_18 ? 2u : 3u);
   }
 }
 
@@ -210,7 +210,7 @@ TEST(MprotectSplit, FileMappingPiecesKeepFileOffsets) {  // 5.1 step 3 on a file
     std::vector<ProcMapsEntry> e = proc_maps(mm);
     EXPECT_EQ(e[1].offset, 3 * P);
     EXPECT_EQ(e[2].offset, 5 * P);
-    EXPECT_EQ(mm.world->committed, 0u);  // shared: never charged (8.2)
+    EXPECT_EQ(charged(mm), 0u);  // shared: never charged (8.2)
   }
 }
 
@@ -259,17 +259,17 @@ TEST(MprotectSplit, BecomingWritableChargesAndSetsVmAccount) {  // 8.2 step 5
     SCOPED_TRACE(profile_str(pf));
     Mm mm = make_process(pf);
     ASSERT_EQ(checked_mmap(mm, W, 4 * P, PROT_READ, FIXED_ANON), SysRet(W));
-    ASSERT_EQ(mm.world->committed, 0u);
+    ASSERT_EQ(charged(mm), 0u);
     EXPECT_EQ(checked_mprotect(mm, W, 2 * P, RW), 0);
     EXPECT_TRUE(vmas_in(mm, W, W + 4 * P, {{W, W + 2 * P, WPG, F_RW}, {W + 2 * P, W + 4 * P, WPG + 2, F_R}}));
-    EXPECT_EQ(mm.world->committed, 2u);
+    EXPECT_EQ(charged(mm), 2u);
     EXPECT_EQ(mm.data_vm, 2u);
     // MAP_NORESERVE ranges are never charged
     ASSERT_EQ(checked_mmap(mm, W + 8 * P, 2 * P, PROT_READ, FIXED_ANON | MAP_NORESERVE), SysRet(W + 8 * P));
     EXPECT_EQ(checked_mprotect(mm, W + 8 * P, 2 * P, RW), 0);
     EXPECT_TRUE(vmas_in(mm, W + 8 * P, W + 10 * P,
                         {{W + 8 * P, W + 10 * P, WPG + 8, VM_READ | VM_WRITE | MAYS | VM_NORESERVE}}));
-    EXPECT_EQ(mm.world->committed, 2u);
+    EXPECT_EQ(charged(mm), 2u);
   }
 }
 
@@ -281,10 +281,10 @@ TEST(MprotectSplit, PrivateFileMappingKeepsVmAccountWhenLosingWrite) {
     Mm mm = make_process(pf);
     const FileId f = make_file(mm, 16 * P);
     ASSERT_EQ(checked_mmap(mm, W, 2 * P, RW, MAP_PRIVATE | MAP_FIXED, f, 0), SysRet(W));
-    ASSERT_EQ(mm.world->committed, 2u);
+    ASSERT_EQ(charged(mm), 2u);
     EXPECT_EQ(checked_mprotect(mm, W, 2 * P, PROT_READ), 0);
     EXPECT_TRUE(vmas_in(mm, W, W + 2 * P, {{W, W + 2 * P, 0, F_R | VM_ACCOUNT}}));
-    EXPECT_EQ(mm.world->committed, 2u);
+    EXPECT_EQ(charged(mm), 2u);
   }
 }
 
@@ -298,7 +298,7 @@ TEST(MprotectSplit, EnomemWhenBecomingWritableExceedsRlimitData) {
     mm.cfg.rlimits.data = 3 * P;
     EXPECT_EQ(checked_mprotect(mm, W, 4 * P, RW), -ENOMEM);
     EXPECT_TRUE(vmas_in(mm, W, W + 4 * P, {{W, W + 4 * P, WPG, F_R}}));
-    EXPECT_EQ(mm.world->committed, 0u);
+    EXPECT_EQ(charged(mm), 0u);
     EXPECT_EQ(checked_mprotect(mm, W, 3 * P, RW), 0);
     EXPECT_TRUE(vmas_in(mm, W, W + 4 * P, {{W, W + 3 * P, WPG, F_RW}, {W + 3 * P, W + 4 * P, WPG + 3, F_R}}));
     EXPECT_EQ(mm.data_vm, 3u);

@@ -70,6 +70,16 @@ inline MmConfig config(Profile p) {
 inline Mm make_process(Profile p) { return conformance::default_process(config(p)); }
 inline Mm make_process(const MmConfig& c) { return conformance::default_process(c); }
 inline Mm make_empty(Profile p) { return Mm(config(p)); }
+
+// Pages charged by the operations of a test: World::committed less the charge of the image's
+// own VM_ACCOUNT VMAs (the default image's [stack], 33 pages; an empty Mm has none).
+inline std::uint64_t image_charge(const Mm& mm) {
+  std::uint64_t n = 0;
+  for (const Vma& v : mm.vmas)
+    if ((v.vm_flags & VM_ACCOUNT) && v.vm_start >= STACK_START && v.vm_end <= STACK_END) n += v.npages();
+  return n;
+}
+inline std::uint64_t charged(const Mm& mm) { return mm.world->committed - image_charge(mm); }
 inline Mm make_empty(const MmConfig& c) { return Mm(c); }
 
 inline std::string profile_str(Profile p) { return std::string(profile_name(p)); }

@@ -1,16 +1,19 @@
 // VmaTree: hand-worked cases from the kernel rules, and a randomized differential test against
 // a std::map of VMAs with a naive linear gap scan (mm/mmap.c unmapped_area /
-// unmapped_area_topdown, v5.15 contract).
+// unmapped_area_topdown, v5.15 contract), and with a naive literal walk of the v6.18 searches
+// (mm/vma.c unmapped_area / unmapped_area_topdown over lib/maple_tree.c mas_empty_area(_rev)).
 #include "mmspec/vma_tree.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -151,6 +154,141 @@ struct Ref {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The v6.18 reference: the same std::map, with mm/vma.c unmapped_area / unmapped_area_topdown
+// (v6.18) followed literally, the empty-range search of lib/maple_tree.c mas_empty_area(_rev)
+// done by a linear scan over the list of empty ranges, and the kernel's endless loop detected
+// as a repeated (low, high) state. Independent of gap.hpp and of VmaTree's walks.
+
+struct Ref618 {
+  struct Range {
+    Addr first, last;  // inclusive
+    const Vma* prev;   // tree handles, to compare with EmptyArea
+    const Vma* next;
+    VmFlags next_flags;
+    Addr next_start, next_end, prev_start, prev_end;
+  };
+  // Every maximal run of addresses no VMA covers, in address order; the last one reaches
+  // ULONG_MAX (and is the whole space when there is no VMA).
+  static std::vector<Range> ranges(const Ref& ref) {
+    std::vector<Range> out;
+    Addr prev_end = 0;
+    const Vma* prev = nullptr;
+    const Vma* prev_value = nullptr;
+    for (const auto& [start, e] : ref.vmas) {
+      if (start > prev_end)
+        out.push_back({prev_end, start - 1, prev, e.second, e.first.vm_flags, start,
+                       e.first.vm_end, prev_value ? prev_value->vm_start : 0, prev_end});
+      prev_end = e.first.vm_end;
+      prev = e.second;
+      prev_value = &e.first;
+    }
+    out.push_back({prev_end, ~Addr{0}, prev, nullptr, 0, 0, 0,
+                   prev_value ? prev_value->vm_start : 0, prev_end});
+    return out;
+  }
+
+  // The part of r inside [min, max] holds at least size values (128-bit, no wrapping).
+  static bool fits(const Range& r, Addr min, Addr max, Addr size) {
+    const Addr lo = r.first > min ? r.first : min;
+    const Addr hi = r.last < max ? r.last : max;
+    return lo <= hi && static_cast<unsigned __int128>(hi) - lo + 1 >= size;
+  }
+  static bool args_ok(Addr min, Addr max, Addr size) {
+    return size != 0 && min <= max && static_cast<unsigned __int128>(max) - min + 1 >= size;
+  }
+  // mas_empty_area: the lowest fitting range; the area starts at its clipped start.
+  static std::optional<std::pair<Addr, const Range*>> lowest(const std::vector<Range>& rs,
+                                                              Addr min, Addr max, Addr size) {
+    if (!args_ok(min, max, size)) return std::nullopt;
+    for (const Range& r : rs)
+      if (fits(r, min, max, size)) return std::make_pair(r.first > min ? r.first : min, &r);
+    return std::nullopt;
+  }
+  // mas_empty_area_rev: the highest fitting range; the area ends at its clipped end.
+  static std::optional<std::pair<Addr, const Range*>> highest(const std::vector<Range>& rs,
+                                                               Addr min, Addr max, Addr size) {
+    if (!args_ok(min, max, size)) return std::nullopt;
+    for (auto it = rs.rbegin(); it != rs.rend(); ++it)
+      if (fits(*it, min, max, size)) return std::make_pair(it->last < max ? it->last : max, &*it);
+    return std::nullopt;
+  }
+
+  struct Result {
+    std::optional<Addr> addr;
+    int retries = 0;
+    bool high_was_zero = false;  // the window became [low, ULONG_MAX] (top-down)
+  };
+
+  static Result bottom_up(const Ref& ref, const std::vector<Range>& rs, const GapRequest& r) {
+    Result res;
+    if (r.length == 0) return res;
+    const Addr L = r.length + r.align_mask + r.start_gap;
+    if (L < r.length) return res;
+    Addr low = r.low_limit;
+    std::set<Addr> seen;
+    for (;;) {
+      if (!seen.insert(low).second) return res;  // the kernel would loop forever
+      const auto found = lowest(rs, low, r.high_limit - 1, L);
+      if (!found) return res;
+      const Range& e = *found->second;
+      GapRequest shifted = r;
+      shifted.low_limit = 0;
+      const Addr gap = Ref::up(found->first + r.start_gap, shifted);
+      if (e.next && (e.next_flags & VM_GROWSDOWN)) {
+        const Addr next_gap = e.next_start > ref.guard ? e.next_start - ref.guard : 0;
+        if (next_gap < gap + L - 1) {
+          low = e.next_end;
+          ++res.retries;
+          continue;
+        }
+      } else if (e.prev && e.prev_end > gap) {
+        low = e.prev_end;
+        ++res.retries;
+        continue;
+      }
+      res.addr = gap;
+      return res;
+    }
+  }
+
+  static Result top_down(const Ref& ref, const std::vector<Range>& rs, const GapRequest& r) {
+    Result res;
+    if (r.length == 0) return res;
+    const Addr L = r.length + r.align_mask + r.start_gap;
+    if (L < r.length) return res;
+    Addr high = r.high_limit;
+    std::set<Addr> seen;
+    for (;;) {
+      if (!seen.insert(high).second) return res;  // the kernel would loop forever
+      if (high == 0) res.high_was_zero = true;
+      const auto found = highest(rs, r.low_limit, high - 1, L);
+      if (!found) return res;
+      const Range& e = *found->second;
+      const Addr gap_end = found->first + 1;
+      // vma_iter_end: 0 when the area ends at ULONG_MAX. Ref::down clips to high_limit first;
+      // here gap_end is already final.
+      GapRequest clip = r;
+      clip.high_limit = ~Addr{0};
+      const Addr gap = Ref::down(gap_end, clip);
+      if (e.next && (e.next_flags & VM_GROWSDOWN)) {
+        const Addr next_gap = e.next_start > ref.guard ? e.next_start - ref.guard : 0;
+        if (next_gap < gap_end) {
+          high = next_gap;
+          ++res.retries;
+          continue;
+        }
+      } else if (e.prev && e.prev_end > gap) {
+        high = e.prev_start;
+        ++res.retries;
+        continue;
+      }
+      res.addr = gap;
+      return res;
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
 // Hand-written cases. Expected values are worked out by hand from the kernel rules of
 // mm/mmap.c unmapped_area / unmapped_area_topdown (v5.15): L = length + align_mask,
 // hi = high_limit - L, lo = low_limit + L; a gap [gs, ge) fits iff gs <= hi, ge >= lo,
@@ -249,6 +387,200 @@ TEST(VmaTreeSearch, RequestRejectedUpFront) {
   // The boundary low_limit == high_limit - L is accepted.
   EXPECT_EQ(t.unmapped_area({0x3000, 0x8000, 0xb000}), 0x8000u);
   EXPECT_EQ(t.unmapped_area_topdown({0x3000, 0x8000, 0xb000}), 0x8000u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// v6.18 (mm/vma.c unmapped_area / unmapped_area_topdown over lib/maple_tree.c
+// mas_empty_area(_rev)): hand-worked cases. An empty range is a run of addresses no VMA covers,
+// guard gaps ignored; the lowest / highest one holding L = length + align_mask + start_gap
+// values inside [low, high - 1] is taken, the candidate placed in it, and a VM_GROWSDOWN VMA
+// right after it whose guard gap reaches the candidate moves the limit past it for a retry.
+
+TEST(VmaTreeV618, EmptyAreaLowestAndHighest) {
+  //   [0, 0xffff] 0x10000 A 0x20000 [0x20000, 0x2ffff] 0x30000 B 0x40000 [0x40000, ULONG_MAX]
+  VmaTree t;
+  const Vma* a = t.insert(make(0x10000, 0x20000));
+  const Vma* b = t.insert(make(0x30000, 0x40000));
+  EXPECT_EQ(t.raw_gap(a), 0x10000u);
+  EXPECT_EQ(t.raw_gap(b), 0x10000u);
+  EXPECT_EQ(t.recompute_raw_gap(b), 0x10000u);
+  auto lowest = [&](Addr min, Addr max, Addr size) { return t.empty_area(min, max, size); };
+  auto highest = [&](Addr min, Addr max, Addr size) { return t.empty_area_rev(min, max, size); };
+  // Lowest range, its start clipped to min: [0x1000, 0x1fff], between nothing and A.
+  auto e = lowest(0x1000, ~Addr{0}, 0x1000);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->index, 0x1000u);
+  EXPECT_EQ(e->last, 0x1fffu);
+  EXPECT_EQ(e->prev, nullptr);
+  EXPECT_EQ(e->next, a);
+  // [0x20000, 0x2ffff] holds exactly 0x10000 values.
+  e = lowest(0x18000, ~Addr{0}, 0x10000);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->index, 0x20000u);
+  EXPECT_EQ(e->prev, a);
+  EXPECT_EQ(e->next, b);
+  // One more does not fit there: the range above B, which has no next VMA.
+  e = lowest(0, ~Addr{0}, 0x10001);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->index, 0x40000u);
+  EXPECT_EQ(e->prev, b);
+  EXPECT_EQ(e->next, nullptr);
+  // Clipped from below by min: [0x28000, 0x2ffff] holds 0x8000 values, not 0x8001.
+  EXPECT_EQ(lowest(0x28000, ~Addr{0}, 0x8000)->index, 0x28000u);
+  EXPECT_EQ(lowest(0x28000, ~Addr{0}, 0x8001)->index, 0x40000u);
+  // Clipped from above by max: nothing in [0x28000, 0x3ffff] holds 0x8001 values (-EBUSY).
+  EXPECT_EQ(lowest(0x28000, 0x3ffff, 0x8001), std::nullopt);
+  // Highest range, its end clipped to max.
+  e = highest(0x1000, 0x37fff, 0x1000);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->last, 0x2ffffu);
+  EXPECT_EQ(e->index, 0x2f000u);
+  EXPECT_EQ(e->prev, a);
+  EXPECT_EQ(e->next, b);
+  e = highest(0x1000, 0x5ffff, 0x1000);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->last, 0x5ffffu);
+  EXPECT_EQ(e->next, nullptr);
+  EXPECT_EQ(highest(0x28000, 0x3ffff, 0x8000)->index, 0x28000u);
+  EXPECT_EQ(highest(0x28000, 0x3ffff, 0x8001), std::nullopt);
+  EXPECT_EQ(highest(0, 0x3ffff, 0x10001), std::nullopt);
+  // -EINVAL: size 0, min > max, a window smaller than size.
+  EXPECT_EQ(lowest(0, 0x100, 0), std::nullopt);
+  EXPECT_EQ(highest(0x2000, 0x1000, 1), std::nullopt);
+  EXPECT_EQ(highest(0x1000, 0x1ffe, 0x1000), std::nullopt);
+  EXPECT_EQ(highest(0x1000, 0x1fff, 0x1000)->index, 0x1000u);
+  // No VMA: mas_sparse_area, the window's bottom (top) end.
+  VmaTree none;
+  EXPECT_EQ(none.empty_area(5, 100, 10)->index, 5u);
+  EXPECT_EQ(none.empty_area(5, 100, 10)->last, 14u);
+  EXPECT_EQ(none.empty_area_rev(5, 100, 10)->index, 91u);
+  EXPECT_EQ(none.empty_area_rev(0, ~Addr{0}, 0x1000)->index, ~Addr{0} - 0xfff);
+  // Touching VMAs leave no empty range between them.
+  Vma* c = t.insert(make(0x40000, 0x41000));
+  EXPECT_EQ(t.raw_gap(c), 0u);
+  EXPECT_EQ(highest(0x1000, 0x40fff, 0x1000)->last, 0x2ffffu);
+  EXPECT_EQ(checked(t), "ok");
+}
+
+// Confirmed on the live 6.18 kernel of this machine (6.18.44, mmap_min_addr 4096, default
+// stack_guard_gap of 1 MiB): a test program mapped R = 64 MiB + 4 KiB hint-less at r, filled every
+// free page above it (until a hint-less 4 KiB mapping landed at r - 4 KiB), unmapped
+// [r + 16 MiB, G + 4 KiB), and mapped with MAP_FIXED G = [r + 32 MiB, +4K) MAP_GROWSDOWN,
+// Y = [G - 1 MiB - 4K, G - 1 MiB) and K; then a hint-less anonymous mmap (top-down, high =
+// mmap_base, above all of this). The addresses below are that run's. In the model, high is
+// the end of R: nothing is free between R and mmap_base.
+TEST(VmaTreeV618, LiveKernelVmaInsideGuardGapTopDown) {
+  const Addr r = 0x7fa9733c6000, g = 0x7fa9753c6000, y = 0x7fa9752c5000, k = 0x7fa975346000;
+  ASSERT_EQ(g, r + 32 * 0x100000);
+  ASSERT_EQ(y + P, g - 0x100000);  // Y ends exactly at vm_start_gap(G)
+  ASSERT_EQ(k, g - 0x80000);       // K sits inside G's guard gap
+  const Addr high = r + 64 * 0x100000 + P;
+  VmaTree t;
+  t.insert(make(r, r + 16 * 0x100000));
+  t.insert(make(y, y + P));
+  t.insert(make(k, k + P));
+  t.insert(make(g, g + P, VM_READ | VM_WRITE | VM_GROWSDOWN));
+  t.insert(make(g + P, high));
+  const GapRequest four_k{P, PAGE_SIZE, high};
+  // v6.18: [K + 4K, G - 1] fits, but G's guard reaches below its end: high = G - 1 MiB; then
+  // [Y.end, K - 1] lies above the window, and [R + 16 MiB, Y - 1] takes it: Y - 4K. The kernel
+  // returned 0x7fa9752c4000.
+  EXPECT_EQ(t.unmapped_area_topdown_v618(four_k), y - P);
+  EXPECT_EQ(y - P, 0x7fa9752c4000u);
+  // The classic search takes the gap below K, [Y.end, K), instead: K - 4K.
+  EXPECT_EQ(t.unmapped_area_topdown(four_k), k - P);
+}
+
+TEST(VmaTreeV618, LiveKernelVmaAtTopOfGuardGapTopDown) {
+  // Same program with K at G - 8K: the kernel returned 0x7f5062c1b000 for 64K (K - 64K), then
+  // 0x7f5062b2b000 for 4K (Y - 4K).
+  const Addr r = 0x7f5060c2d000, g = 0x7f5062c2d000, y = 0x7f5062b2c000, k = 0x7f5062c2b000;
+  ASSERT_EQ(g, r + 32 * 0x100000);
+  ASSERT_EQ(y + P, g - 0x100000);
+  ASSERT_EQ(k, g - 2 * P);
+  const Addr high = r + 64 * 0x100000 + P;
+  VmaTree t;
+  t.insert(make(r, r + 16 * 0x100000));
+  t.insert(make(y, y + P));
+  t.insert(make(k, k + P));
+  t.insert(make(g, g + P, VM_READ | VM_WRITE | VM_GROWSDOWN));
+  t.insert(make(g + P, high));
+  // 64K: [K + 4K, G - 1] is too small; [Y.end, K - 1] fits and its next VMA, K, does not grow
+  // down: K - 64K (inside G's guard gap, which v6.18 does not look at here).
+  const Addr v = t.unmapped_area_topdown_v618({0x10000, PAGE_SIZE, high}).value_or(0);
+  EXPECT_EQ(v, k - 0x10000);
+  EXPECT_EQ(v, 0x7f5062c1b000u);
+  // The classic search agrees here: the gap below K is [Y.end, K).
+  EXPECT_EQ(t.unmapped_area_topdown({0x10000, PAGE_SIZE, high}), k - 0x10000);
+  // Map V there (the kernel merged it into K; the search sees the same empty ranges).
+  t.insert(make(v, k));
+  // 4K: [K + 4K, G - 1] fits, G's guard reaches it: high = G - 1 MiB, then Y - 4K.
+  EXPECT_EQ(t.unmapped_area_topdown_v618({P, PAGE_SIZE, high}), y - P);
+  EXPECT_EQ(y - P, 0x7f5062b2b000u);
+  // The classic search: the gap below V, [Y.end, V), ends at V: V - 4K.
+  EXPECT_EQ(t.unmapped_area_topdown({P, PAGE_SIZE, high}), v - P);
+  EXPECT_EQ(checked(t), "ok");
+}
+
+TEST(VmaTreeV618, BottomUpRetriesPastGrowsdown) {
+  // guard 1 MiB:  0x100000 X 0x101000 ... guard [0x200000, 0x300000) G(growsdown) 0x301000
+  VmaTree t;
+  t.insert(make(0x100000, 0x101000));
+  t.insert(make(0x300000, 0x301000, VM_READ | VM_WRITE | VM_GROWSDOWN));
+  // [0x101000, 0x2fffff] from low: candidate 0x101000; vm_start_gap(G) = 0x200000 is not below
+  // 0x101000 + 0x1000 - 1: taken.
+  EXPECT_EQ(t.unmapped_area_v618({P, 0x101000, TASK_SIZE}), 0x101000u);
+  // From 0x1ff000 with 8K: 0x200000 < 0x1ff000 + 0x2000 - 1, so low = vm_end(G) = 0x301000.
+  EXPECT_EQ(t.unmapped_area_v618({2 * P, 0x1ff000, TASK_SIZE}), 0x301000u);
+  EXPECT_EQ(t.unmapped_area({2 * P, 0x1ff000, TASK_SIZE}), 0x301000u);  // classic agrees
+  // The test is against the candidate plus the whole L - 1 (alignment slack included): 4K
+  // aligned to 64K from 0x1e1000 is 0x1f0000, and 0x200000 < 0x1f0000 + 0x10fff - 1, so v6.18
+  // moves past G (to 0x301000, aligned up to 0x310000) although [0x1f0000, 0x1f1000) is clear
+  // of the guard gap; the classic search takes 0x1f0000 (gap [0x101000, 0x200000) holds L).
+  const GapRequest aligned{P, 0x1e1000, TASK_SIZE, 0xffff, 0};
+  EXPECT_EQ(t.unmapped_area_v618(aligned), 0x310000u);
+  EXPECT_EQ(t.unmapped_area(aligned), 0x1f0000u);
+  // start_gap is added before aligning: from 0x101000, + 4K, then up to 64K: 0x110000.
+  GapRequest with_start_gap{P, 0x101000, TASK_SIZE, 0xffff, 0};
+  with_start_gap.start_gap = P;
+  EXPECT_EQ(t.unmapped_area_v618(with_start_gap), 0x110000u);
+}
+
+TEST(VmaTreeV618, TopDownHighLimitWrapsToZero) {
+  // A growsdown VMA within 1 MiB of address 0: vm_start_gap(G) = 0, so the retry sets high to
+  // 0 and the kernel's window becomes [low, high - 1] = [low, ULONG_MAX].
+  VmaTree t;
+  t.insert(make(0x10000, 0x11000, VM_READ | VM_WRITE | VM_GROWSDOWN));
+  // [0x1000, 0xffff] fits under high 0x11000; G's guard reaches it: high = 0. Then the range
+  // above G reaches ULONG_MAX, vma_iter_end wraps to 0, and the kernel returns 0 - 4K (which
+  // its caller refuses: above TASK_SIZE - len).
+  EXPECT_EQ(t.unmapped_area_topdown_v618({P, PAGE_SIZE, 0x11000}), ~Addr{0} - 0xfff);
+  // If the range above does not fit either, the next round finds [0x1000, 0xffff] again, sets
+  // high to 0 again, and the kernel loops forever; the model gives up.
+  t.insert(make(0x11000, ~Addr{0} - 0xfff));
+  EXPECT_EQ(t.unmapped_area_topdown_v618({2 * P, PAGE_SIZE, 0x11000}), std::nullopt);
+  EXPECT_EQ(checked(t), "ok");
+}
+
+TEST(VmaTreeV618, RequestRejected) {
+  VmaTree t;
+  t.insert(make(0x100000, 0x200000));
+  // L = length + align_mask + start_gap wraps.
+  const GapRequest overflow{0x2000, 0, ~Addr{0}, ~Addr{0} - 0x1000, 0};
+  EXPECT_EQ(t.unmapped_area_v618(overflow), std::nullopt);
+  EXPECT_EQ(t.unmapped_area_topdown_v618(overflow), std::nullopt);
+  // The window [low, high - 1] holds fewer than L values (mas_empty_area's -EINVAL).
+  EXPECT_EQ(t.unmapped_area_v618({0x3000, 0, 0x2000}), std::nullopt);
+  EXPECT_EQ(t.unmapped_area_topdown_v618({0x3000, 0x8000, 0xa000}), std::nullopt);
+  // Exactly L values: accepted.
+  EXPECT_EQ(t.unmapped_area_v618({0x3000, 0x8000, 0xb000}), 0x8000u);
+  EXPECT_EQ(t.unmapped_area_topdown_v618({0x3000, 0x8000, 0xb000}), 0x8000u);
+  // Length 0 is outside the contract.
+  EXPECT_EQ(t.unmapped_area_v618({0, 0, TASK_SIZE, 0xfff}), std::nullopt);
+  EXPECT_EQ(t.unmapped_area_topdown_v618({0, 0, TASK_SIZE, 0xfff}), std::nullopt);
+  // No room at all in [0x100000, 0x1fffff]: -EBUSY.
+  EXPECT_EQ(t.unmapped_area_topdown_v618({P, 0x100000, 0x200000}), std::nullopt);
+  EXPECT_EQ(t.unmapped_area_v618({P, 0x100000, 0x200000}), std::nullopt);
 }
 
 TEST(VmaTreeLookup, FindVmaFamily) {
@@ -351,6 +683,10 @@ TEST(VmaTreeShape, DeepAscendingStaysBalanced) {
   EXPECT_LE(t.height(), bound);
   EXPECT_EQ(t.unmapped_area({2 * P, 0, TASK_SIZE}), v->vm_end);
   EXPECT_EQ(t.unmapped_area_topdown({2 * P, 0, v->vm_end + 3 * P}), v->vm_end + P);
+  // The v6.18 searches over the raw gaps find the same hole.
+  EXPECT_EQ(t.unmapped_area_v618({2 * P, 0, TASK_SIZE}), v->vm_end);
+  EXPECT_EQ(t.unmapped_area_topdown_v618({2 * P, 0, v->vm_end + 3 * P}), v->vm_end + P);
+  EXPECT_EQ(t.unmapped_area_topdown_v618({2 * P, 0, t.last()->vm_start}), v->vm_end + P);
   std::size_t count = 0;
   Addr last_end = 0;
   for (const Vma& x : t) {
@@ -372,8 +708,11 @@ TEST(VmaTreeShape, DeepAscendingStaysBalanced) {
 
 class Differential {
  public:
-  Differential(std::uint64_t seed, Addr guard, Addr universe_pages)
-      : rng_(seed), tree_(guard), ref_{guard, {}}, pages_(universe_pages) {}
+  // guard_heavy: a quarter of the changes put a VMA inside a VM_GROWSDOWN VMA's guard gap, or
+  // a VM_GROWSDOWN VMA just above others (where v5.15 and v6.18 answer differently).
+  Differential(std::uint64_t seed, Addr guard, Addr universe_pages, bool guard_heavy = false)
+      : rng_(seed), tree_(guard), ref_{guard, {}}, pages_(universe_pages),
+        guard_heavy_(guard_heavy) {}
 
   void run(int steps) {
     for (int step = 0; step < steps; ++step) {
@@ -393,6 +732,10 @@ class Differential {
   void mutate() {
     const std::size_t n = ref_.vmas.size();
     const int want_insert = n < 150 ? 70 : n < 300 ? 45 : 20;
+    if (guard_heavy_ && n > 0 && chance(25)) {
+      do_insert_in_guard();
+      return;
+    }
     const Addr roll = pick(0, 99);
     if (roll < static_cast<Addr>(want_insert) || n == 0)
       do_insert();
@@ -412,11 +755,37 @@ class Differential {
 
   void do_insert() {
     const Addr start = pick(0, pages_ - 1) * P;
-    const Addr end = start + random_len_pages() * P;
+    try_insert(start, start + random_len_pages() * P, chance(20));
+  }
+
+  // Either a plain VMA inside the guard gap of a random VM_GROWSDOWN one (often ending right
+  // at or just below it), or a VM_GROWSDOWN VMA a few pages above a random VMA.
+  void do_insert_in_guard() {
+    const Addr guard = ref_.guard;
+    if (chance(60)) {
+      std::vector<Addr> stacks;
+      for (const auto& [start, e] : ref_.vmas)
+        if (e.first.vm_flags & VM_GROWSDOWN) stacks.push_back(start);
+      if (stacks.empty()) return;
+      const Addr g = stacks[pick(0, stacks.size() - 1)];
+      const Addr bottom = g > guard ? g - guard : 0;
+      if (g - bottom < P) return;
+      const Addr end = chance(30) ? g : bottom + pick(1, (g - bottom) / P) * P;
+      const Addr len = std::min<Addr>(end - bottom, pick(1, chance(50) ? 2 : 16) * P);
+      try_insert(end - len, end, false);
+    } else {
+      const Vma& below = random_entry()->second.first;
+      const Addr start = below.vm_end + pick(0, guard / P + 2) * P;
+      try_insert(start, start + pick(1, 8) * P, true);
+    }
+  }
+
+  void try_insert(Addr start, Addr end, bool growsdown) {
+    if (start >= end) return;
     auto next = ref_.vmas.lower_bound(start);
     if (next != ref_.vmas.end() && next->second.first.vm_start < end) return;
     if (next != ref_.vmas.begin() && std::prev(next)->second.first.vm_end > start) return;
-    Vma v = make(start, end, chance(20) ? VM_READ | VM_WRITE | VM_GROWSDOWN : VM_READ);
+    Vma v = make(start, end, growsdown ? VM_READ | VM_WRITE | VM_GROWSDOWN : VM_READ);
     v.anon_vma = static_cast<AnonVmaId>(pick(0, 1000));
     Vma* h = tree_.insert(v);
     ASSERT_TRUE(same(*h, v));
@@ -502,13 +871,86 @@ class Differential {
     // As in the kernel (offset = pgoff << PAGE_SHIFT), a page-granular mask comes with a
     // page-aligned offset; the modular rounding is only exact then.
     if (r.align_mask == PMD_SIZE - P) r.align_offset &= PAGE_MASK;
+    // v6.18's start_gap (x86 uses a page for shadow stacks); the classic searches ignore it.
+    if (chance(10)) r.start_gap = P;
     return r;
+  }
+
+  // v6.18: the empty-range searches and both placements against Ref618.
+  void compare_v618(Addr top) {
+    const std::vector<Ref618::Range> ranges = Ref618::ranges(ref_);
+    for (int q = 0; q < 12; ++q) {
+      // Windows of every kind: random, ending at a VMA boundary, reaching ULONG_MAX, inverted.
+      Addr min = chance(20) ? 0 : pick(0, top);
+      Addr max = chance(20) ? ~Addr{0} - pick(0, 1) : pick(0, top);
+      if (!ref_.vmas.empty() && chance(30)) {
+        const Vma& v = random_entry()->second.first;
+        max = v.vm_start - pick(0, 1);
+      }
+      if (chance(80) && min > max) std::swap(min, max);
+      const Addr size = chance(10) ? pick(0, 2) : pick(1, 64) * P - pick(0, 1);
+      SCOPED_TRACE("window [" + std::to_string(min) + ", " + std::to_string(max) + "] size " +
+                   std::to_string(size));
+      const auto want_low = Ref618::lowest(ranges, min, max, size);
+      const auto got_low = tree_.empty_area(min, max, size);
+      ASSERT_EQ(got_low.has_value(), want_low.has_value());
+      if (got_low) {
+        ASSERT_EQ(got_low->index, want_low->first);
+        ASSERT_EQ(got_low->last, want_low->first + (size - 1));
+        ASSERT_EQ(got_low->prev, want_low->second->prev);
+        ASSERT_EQ(got_low->next, want_low->second->next);
+      }
+      const auto want_high = Ref618::highest(ranges, min, max, size);
+      const auto got_high = tree_.empty_area_rev(min, max, size);
+      ASSERT_EQ(got_high.has_value(), want_high.has_value());
+      if (got_high) {
+        ASSERT_EQ(got_high->last, want_high->first);
+        ASSERT_EQ(got_high->index, want_high->first - (size - 1));
+        ASSERT_EQ(got_high->prev, want_high->second->prev);
+        ASSERT_EQ(got_high->next, want_high->second->next);
+      }
+    }
+    Addr highest = 0;
+    const std::vector<Ref::Gap> gaps = ref_.gaps(&highest);
+    for (int q = 0; q < 12; ++q) {
+      GapRequest r = random_request();
+      // Now and then a window from near 0, or ending right at a VMA or guard boundary.
+      if (chance(20)) r.low_limit = pick(0, 16) * P;
+      if (!ref_.vmas.empty() && chance(20)) {
+        const Vma& v = random_entry()->second.first;
+        r.high_limit = chance(50) ? v.vm_start : ref_.start_gap(v);
+      }
+      SCOPED_TRACE(describe(r));
+      const Ref618::Result want_up = Ref618::bottom_up(ref_, ranges, r);
+      const std::optional<Addr> up = tree_.unmapped_area_v618(r);
+      ASSERT_EQ(up, want_up.addr);
+      if (up && r.high_limit != 0) {
+        ASSERT_EQ(ref_.placement_error(r, *up), "");
+      }
+      const Ref618::Result want_down = Ref618::top_down(ref_, ranges, r);
+      const std::optional<Addr> down = tree_.unmapped_area_topdown_v618(r);
+      ASSERT_EQ(down, want_down.addr);
+      if (down && r.high_limit != 0 && !want_down.high_was_zero) {
+        ASSERT_EQ(ref_.placement_error(r, *down), "");
+      }
+      ++v618_searches_;
+      if (want_up.retries) ++v618_retries_up_;
+      if (want_down.retries) ++v618_retries_down_;
+      if (want_down.high_was_zero && r.high_limit != 0) ++v618_wraps_;
+      if (down && *down < highest) ++v618_found_down_in_tree_;
+      // Where v5.15 and v6.18 disagree on an accepted classic request.
+      if (r.length != 0 && r.start_gap == 0) {
+        if (tree_.unmapped_area_topdown(r) != down) ++v618_differs_down_;
+        if (tree_.unmapped_area(r) != up) ++v618_differs_up_;
+      }
+    }
   }
 
   std::string describe(const GapRequest& r) const {
     return "length=" + std::to_string(r.length) + " low=" + std::to_string(r.low_limit) +
            " high=" + std::to_string(r.high_limit) + " mask=" + std::to_string(r.align_mask) +
-           " off=" + std::to_string(r.align_offset);
+           " off=" + std::to_string(r.align_offset) +
+           " start_gap=" + std::to_string(r.start_gap);
   }
 
   void compare(int step) {
@@ -564,7 +1006,12 @@ class Differential {
       const Addr want_gap = g.end > g.start ? g.end - g.start : 0;
       ASSERT_EQ(tree_.gap(h), want_gap);
       ASSERT_EQ(tree_.recompute_gap(h), want_gap);
+      const Addr prev_end = e == ref_.vmas.begin() ? 0 : std::prev(e)->second.first.vm_end;
+      const Addr want_raw = e->first - prev_end;
+      ASSERT_EQ(tree_.raw_gap(h), want_raw);
+      ASSERT_EQ(tree_.recompute_raw_gap(h), want_raw);
     }
+    compare_v618(top);
     // Both gap searches.
     for (int q = 0; q < 12; ++q) {
       const GapRequest r = random_request();
@@ -587,12 +1034,15 @@ class Differential {
 
  public:
   int searches_ = 0, found_up_ = 0, found_down_in_tree_ = 0;
+  int v618_searches_ = 0, v618_retries_up_ = 0, v618_retries_down_ = 0, v618_wraps_ = 0;
+  int v618_found_down_in_tree_ = 0, v618_differs_down_ = 0, v618_differs_up_ = 0;
 
  private:
   std::mt19937_64 rng_;
   VmaTree tree_;
   Ref ref_;
   Addr pages_;
+  bool guard_heavy_;
 };
 
 // 4 x 3,000 + 2 x 4,000 = 20,000 random operations, compared after every fifth.
@@ -617,6 +1067,47 @@ TEST(VmaTreeRandom, DifferentialKernelGuard) {
     d.run(4000);
     if (HasFatalFailure()) return;
     EXPECT_GT(d.found_down_in_tree_, 0);
+  }
+}
+
+// v6.18 against the literal walk of Ref618, with VMAs pushed into guard gaps. Also checks
+// that the interesting paths were really taken: growsdown retries both ways, answers that
+// differ from v5.15, and (in a space starting near 0) the top-down window wrapping to
+// [low, ULONG_MAX].
+void run_v618(std::uint64_t seed, Addr guard, Addr pages, int steps, bool expect_wraps) {
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Differential d(seed, guard, pages, /*guard_heavy=*/true);
+  d.run(steps);
+  if (::testing::Test::HasFatalFailure()) return;
+  EXPECT_GT(d.v618_retries_down_, d.v618_searches_ / 100);
+  EXPECT_GT(d.v618_retries_up_, 0);
+  EXPECT_GT(d.v618_found_down_in_tree_, d.v618_searches_ / 100);
+  EXPECT_GT(d.v618_differs_down_, 0);
+  EXPECT_GT(d.v618_differs_up_, 0);
+  if (expect_wraps) {
+    EXPECT_GT(d.v618_wraps_, 0);
+  }
+}
+
+TEST(VmaTreeRandom618, GuardHeavySmallGuard) {
+  for (std::uint64_t seed : {21u, 22u, 23u}) {
+    run_v618(seed, 16 * P, 1 << 15, 3000, false);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST(VmaTreeRandom618, GuardHeavyKernelGuard) {
+  for (std::uint64_t seed : {31u, 32u}) {
+    run_v618(seed, 256 * P, 1 << 16, 3000, false);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST(VmaTreeRandom618, GuardHeavyNearZero) {
+  // 1,024 pages with a 128-page guard: growsdown VMAs near 0 have vm_start_gap 0.
+  for (std::uint64_t seed : {41u, 42u}) {
+    run_v618(seed, 128 * P, 1 << 10, 2000, true);
+    if (HasFatalFailure()) return;
   }
 }
 

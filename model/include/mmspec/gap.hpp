@@ -1,7 +1,8 @@
-// Pure arithmetic of the classic gap search (DESIGN principle 4): the per-VMA gap, the
-// subtree-gap augmentation, and the fit and placement rules of unmapped_area /
-// unmapped_area_topdown. Written once over the value type V (value.hpp): the model runs them on
-// std::uint64_t inside VmaTree, proofs/ runs the very same templates on z3::expr.
+// Pure arithmetic of the gap searches (DESIGN principle 4): the per-VMA gap, the subtree-gap
+// augmentation, and the fit and placement rules of unmapped_area / unmapped_area_topdown, in
+// their classic (mm/mmap.c v5.15) and maple-tree (mm/vma.c + lib/maple_tree.c v6.18) forms.
+// Written once over the value type V (value.hpp): the model runs them on std::uint64_t inside
+// VmaTree, proofs/ runs the very same templates on z3::expr.
 //
 // Vocabulary (mm/mmap.c v5.15):
 //   gap of a VMA v      [gap_start, gap_end) = [vm_end_gap(prev) or 0, vm_start_gap(v))
@@ -9,8 +10,16 @@
 //   search limits       hi = high_limit - L,  lo = low_limit + L
 //   a gap fits          gap_start <= hi  &&  gap_end >= lo  &&  gap_end > gap_start
 //                       &&  gap_end - gap_start >= L
-// All arithmetic is modulo 2^64, as in the kernel; gap_request_ok() rules out the requests
-// whose limits would wrap, and the fit tests are only meaningful for requests it accepts.
+// Vocabulary (mm/vma.c, lib/maple_tree.c v6.18; see the section at the end):
+//   empty range         a maximal run of addresses no VMA covers, guard gaps ignored, written
+//                       inclusively [first, last]: [0, first.vm_start - 1], [prev.vm_end,
+//                       v.vm_start - 1], [last.vm_end, ULONG_MAX]
+//   raw gap of a VMA v  v.vm_start - (prev.vm_end or 0): the size of the empty range below v
+//   search length       L  = length + align_mask + start_gap
+//   window              [min, max] = [low_limit, high_limit - 1] (inclusive, as the maple tree)
+// All arithmetic is modulo 2^64, as in the kernel; gap_request_ok() / empty_area_request_ok()
+// rule out the requests whose limits would wrap, and the fit tests are only meaningful for
+// requests they accept.
 #pragma once
 
 #include "mmspec/value.hpp"
@@ -87,6 +96,125 @@ V place_top_down(V gap_end, V length, V high_limit, V align_mask, V align_offset
   using O = Ops<V>;
   const V a = O::umin(gap_end, high_limit) - length;
   return a - ((a - align_offset) & align_mask);
+}
+
+// ---- v6.18: empty ranges on the maple tree, guard gaps applied by retrying ----
+
+// The size of the empty range below a VMA (guard gaps ignored): vm_start - prev.vm_end, with
+// prev_vm_end = 0 for the lowest VMA. 0 when the VMAs touch. The maple tree keeps this as the
+// size of the NULL slot before the VMA's slot (lib/maple_tree.c v6.18, ma_gaps / mas_update_gap
+// keep its maximum per subtree, which subtree_gap() above computes just as well).
+template <class V>
+V raw_gap(V vm_start, V prev_vm_end) {
+  return vm_start - prev_vm_end;
+}
+
+// mm/vma.c unmapped_area / unmapped_area_topdown (v6.18): "length = info->length +
+// info->align_mask + info->start_gap".
+template <class V>
+V search_length_v618(V length, V align_mask, V start_gap) {
+  return length + align_mask + start_gap;
+}
+
+// mm/vma.c unmapped_area / unmapped_area_topdown (v6.18): the only up-front -ENOMEM, "length <
+// info->length" (the sum wrapped). Unlike v5.15 the limits are not checked here: a window
+// that cannot hold L is refused by empty_area_request_ok().
+template <class V>
+BoolOf<V> search_length_ok_v618(V length, V align_mask, V start_gap) {
+  using O = Ops<V>;
+  return !O::ult(search_length_v618(length, align_mask, start_gap), length);
+}
+
+// lib/maple_tree.c mas_empty_area / mas_empty_area_rev (v6.18): the argument checks; false is
+// their -EINVAL, which unmapped_area(_topdown) turns into -ENOMEM: size == 0, min > max, or
+// the window [min, max] holds fewer than size values. mm/vma.h vma_iter_area_lowest /
+// vma_iter_area_highest pass max = high_limit - 1 (wrapping to ULONG_MAX for high_limit 0).
+template <class V>
+BoolOf<V> empty_area_request_ok(V min, V max, V size) {
+  using O = Ops<V>;
+  const V zero = O::lit(size, 0);
+  const V one = O::lit(size, 1);
+  return !O::eq(size, zero) && O::ule(min, max) && O::ule(size - one, max - min);
+}
+
+// lib/maple_tree.c mas_empty_area / mas_empty_area_rev (v6.18): whether the empty range
+// [first, last] can hold size values inside the window [min, max], i.e. its intersection
+// with the window has at least size values. mas_anode_descend tests that on the clipped range
+// ("min(pivot, mas->last) - max(mas->index, min) + 1 >= size"); mas_rev_awalk tests the slot
+// size and "size <= mas->last - min + 1", then refuses "size - 1 > max - mas->index": the
+// same three conditions as here. first > last (touching VMAs) never fits.
+// Precondition: empty_area_request_ok(min, max, size).
+// Both conditions on the ends are monotone in address order, which is what lets VmaTree find
+// the lowest / highest fitting range in O(log n).
+template <class V>
+BoolOf<V> empty_range_fits(V first, V last, V min, V max, V size) {
+  using O = Ops<V>;
+  const V s1 = size - O::lit(size, 1);
+  return O::ule(first, last) && O::ule(s1, last - first) && O::ule(first, max - s1) &&
+         O::ule(min + s1, last);
+}
+
+// lib/maple_tree.c mas_empty_area (v6.18): the area returned in the lowest fitting range,
+// [index, index + size - 1] with index = max(first, min) ("if (mas->index < min) mas->index
+// = min" with the roles of the names as there).
+template <class V>
+V empty_area_lowest_index(V first, V min) {
+  using O = Ops<V>;
+  return O::umax(first, min);
+}
+
+// lib/maple_tree.c mas_empty_area_rev (v6.18): the area returned in the highest fitting range,
+// [last - size + 1, last] with last = min(range last, max) ("Trim the upper limit to the
+// max"). mm/vma.h vma_iter_end is that last + 1 (0 when last is ULONG_MAX).
+template <class V>
+V empty_area_highest_last(V range_last, V max) {
+  using O = Ops<V>;
+  return O::umin(range_last, max);
+}
+
+// mm/vma.c unmapped_area (v6.18): the candidate in the area found bottom-up: its start plus
+// start_gap, then rounded up to the next a with (a & align_mask) == (align_offset & align_mask).
+template <class V>
+V place_bottom_up_v618(V area_index, V start_gap, V align_mask, V align_offset) {
+  const V a = area_index + start_gap;
+  return a + ((align_offset - a) & align_mask);
+}
+
+// mm/vma.c unmapped_area_topdown (v6.18): the candidate in the area found top-down: its end
+// (vma_iter_end) minus length, rounded down to the alignment.
+template <class V>
+V place_top_down_v618(V area_end, V length, V align_mask, V align_offset) {
+  const V a = area_end - length;
+  return a - ((a - align_offset) & align_mask);
+}
+
+// mm/vma.c unmapped_area (v6.18): the VMA after the area has VM_STARTGAP_FLAGS and its guard
+// gap reaches below the worst-case end of the request: "vm_start_gap(tmp) < gap + length - 1"
+// with length = L. The retry raises low_limit to that VMA's vm_end.
+template <class V>
+BoolOf<V> bottom_up_next_blocks_v618(V next_start_gap, V candidate, V L) {
+  using O = Ops<V>;
+  return O::ult(next_start_gap, candidate + L - O::lit(L, 1));
+}
+
+// mm/vma.c unmapped_area_topdown (v6.18): the VMA after the area has VM_STARTGAP_FLAGS and its
+// guard gap reaches below the area's end: "vm_start_gap(tmp) < gap_end". The retry lowers
+// high_limit to vm_start_gap(tmp).
+template <class V>
+BoolOf<V> top_down_next_blocks_v618(V next_start_gap, V area_end) {
+  using O = Ops<V>;
+  return O::ult(next_start_gap, area_end);
+}
+
+// mm/vma.c unmapped_area / unmapped_area_topdown (v6.18), checked only when the next VMA has
+// no VM_STARTGAP_FLAGS: the VMA before the area has an end gap above the candidate,
+// "vm_end_gap(tmp) > gap". The retry raises low_limit to vm_end_gap(tmp) (bottom-up) or lowers
+// high_limit to tmp->vm_start (top-down). Never true while vm_end_gap is vm_end (x86: no
+// VM_GROWSUP), since the candidate lies inside the empty range above tmp.
+template <class V>
+BoolOf<V> prev_blocks_v618(V prev_end_gap, V candidate) {
+  using O = Ops<V>;
+  return O::ult(candidate, prev_end_gap);
 }
 
 }  // namespace mmspec

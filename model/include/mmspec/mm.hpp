@@ -69,6 +69,10 @@ struct Inode {
   bool shmem = false;      // shmem/tmpfs (memfd, /dev/zero shared mappings)
   bool directory = false;  // no mmap operation: ENODEV
   bool hugetlb = false;    // hugetlbfs (2 MiB pages; the pool is empty: nothing can be reserved)
+  // Shared anonymous objects: VMAs that map it and the pages shmem charged for it
+  // (shmem_acct_size), given back when the last mapping goes.
+  std::uint64_t map_refs = 0;
+  std::uint64_t charged_pages = 0;
 };
 
 struct OpenFile {

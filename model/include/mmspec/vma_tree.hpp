@@ -1,13 +1,20 @@
 // The ordered set of an mm's VMAs with subtree gaps: the model of the classic kernel's
-// rb_subtree_gap-augmented rb-tree (mm->mm_rb plus the vm_prev/vm_next list, v5.15).
+// rb_subtree_gap-augmented rb-tree (mm->mm_rb plus the vm_prev/vm_next list, v5.15), and of the
+// empty-range search of the v6.18 maple tree (mm->mm_mt) that replaced it.
 //
-// Models (one line each; all mm/mmap.c, v5.15):
+// Models (one line each; all mm/mmap.c, v5.15, unless marked v6.18):
 //   vma_compute_gap          gap(n) below a VMA                       -> gap.hpp vma_gap
 //   vma_gap_callbacks        the max-augmentation kept across rotations -> gap.hpp subtree_gap
 //   vma_gap_update / vma_rb_insert / vma_rb_erase_ignore / __vma_unlink_list: the updates here
 //   find_vma, find_vma_prev, find_vma_intersection (include/linux/mm.h): the lookups here
 //   unmapped_area            bottom-up gap search                      -> unmapped_area()
 //   unmapped_area_topdown    top-down gap search                       -> unmapped_area_topdown()
+//   v6.18 maple tree gaps (lib/maple_tree.c ma_gaps / mas_update_gap): raw_gap(n), its subtree
+//                            maximum                                   -> gap.hpp raw_gap
+//   v6.18 mas_empty_area / mas_empty_area_rev (lib/maple_tree.c) behind vma_iter_area_lowest /
+//                            vma_iter_area_highest (mm/vma.h)          -> empty_area(), _rev()
+//   v6.18 unmapped_area (mm/vma.c)                                   -> unmapped_area_v618()
+//   v6.18 unmapped_area_topdown (mm/vma.c)                   -> unmapped_area_topdown_v618()
 //
 // Structure: an AVL tree keyed by vm_start, with parent pointers, holding each Vma inline as the
 // first member of its node. A Vma* handed out stays valid until that VMA is erased (also across
@@ -18,22 +25,51 @@
 //   gap_start(n)   = vm_end_gap(prev(n)), or 0 for the lowest VMA
 //   gap(n)         = vma_gap(vm_start_gap(n, stack_guard_gap), gap_start(n))
 //   subtree_gap(n) = max(gap(n), subtree_gap(left), subtree_gap(right))   (absent child: 0)
+//   prev_end(n)    = vm_end(prev(n)), or 0 for the lowest VMA
+//   raw_gap(n)     = vm_start(n) - prev_end(n)                     (no guard gap; 0 if touching)
+//   subtree_raw_gap(n) = max(raw_gap(n), subtree_raw_gap(left), subtree_raw_gap(right))
 //   height(n)      = 1 + max(height(left), height(right)), |height(left) - height(right)| <= 1
 // so the height is at most 1.44 log2(n + 2).
 //
-// Cost: insert, erase, adjust, refresh, find_vma*, first, last, highest_vm_end, the two gap
-// searches, recompute_gap: O(log n). prev, next: O(log n) worst case, O(1) amortised over an
-// iteration. Copy and check_augmentation: O(n). Memory: one heap node per VMA.
+// Cost: insert, erase, adjust, refresh, find_vma*, first, last, highest_vm_end, the classic gap
+// searches, empty_area(_rev), recompute_gap: O(log n). The v6.18 searches: O(log n) per round;
+// 1 round plus one per VM_GROWSDOWN VMA met (bounded below). prev, next: O(log n) worst
+// case, O(1) amortised over an iteration. Copy and check_augmentation: O(n). Memory: one heap
+// node per VMA.
 //
-// Gap search contract. For a request accepted by gap_request_ok() (gap.hpp), bottom-up returns
-// the placement in the lowest gap that fits, top-down the placement in the highest one, where
-// the gaps are, in address order, [0, vm_start_gap(first)), [vm_end_gap(prev), vm_start_gap(v))
-// for every further VMA v, and [highest_vm_end, inf); top-down tries [highest_vm_end, inf)
-// before all others. This is what the kernel's walk returns whenever vm_start_gap is monotone
-// over the VMAs. It is not monotone only when a VMA lies inside the guard gap of a VM_GROWSDOWN
-// VMA above it (possible with MAP_FIXED); the kernel's answer then depends on the shape of its
-// rb-tree (its walk prunes on one node's gap end), and the model keeps the address-order
-// answer above (a deviation to record in docs/deviations.md).
+// Gap search contract (classic, v5.15). For a request accepted by gap_request_ok() (gap.hpp),
+// bottom-up returns the placement in the lowest gap that fits, top-down the placement in the
+// highest one, where the gaps are, in address order, [0, vm_start_gap(first)),
+// [vm_end_gap(prev), vm_start_gap(v)) for every further VMA v, and [highest_vm_end, inf);
+// top-down tries [highest_vm_end, inf) before all others. This is what the kernel's walk
+// returns whenever vm_start_gap is monotone over the VMAs. It is not monotone only when a VMA
+// lies inside the guard gap of a VM_GROWSDOWN VMA above it (possible with MAP_FIXED); the
+// kernel's answer then depends on the shape of its rb-tree (its walk prunes on one node's gap
+// end), and the model keeps the address-order answer above (a deviation to record in
+// docs/deviations.md).
+//
+// Gap search contract (v6.18). The maple tree stores the empty ranges between VMAs as NULL
+// ranges, never split across two leaves (lib/maple_tree.c mab_no_null_split), so the empty
+// ranges it searches are exactly [0, first.vm_start - 1], [prev.vm_end, v.vm_start - 1] for
+// every further VMA v (when non-empty) and [last.vm_end, ULONG_MAX]; the whole space when there
+// is no VMA. empty_area / empty_area_rev return the lowest / highest of them whose intersection
+// with [min, max] has at least size values, clipped as the maple tree clips it, with the VMAs
+// that vma_prev / vma_next then return. The v6.18 searches follow mm/vma.c to the letter on top
+// of that: find an empty area of L = length + align_mask + start_gap in [low, high - 1], place
+// the candidate, and if the VMA after the range has VM_GROWSDOWN with a guard gap reaching the
+// candidate (or, only when it has not, the VMA before has vm_end_gap above it), move the
+// limit past that VMA and retry. So their answer does not depend on the tree's shape, and a VMA
+// inside another's guard gap is handled as the kernel handles it.
+// Rounds: bottom-up, every retry raises low above the VMA that caused it, so each growsdown VMA
+// causes at most one retry. Top-down, every retry lowers high strictly (to vm_start_gap(next)
+// below the previous area's end), so again each growsdown VMA causes at most one, except when
+// vm_start_gap(next) is 0 (a growsdown VMA within stack_guard_gap of address 0): high 0 makes
+// the kernel's window [low, ULONG_MAX], the whole space, and the count starts over once. If
+// that happens a second time the kernel would loop forever; the model returns nullopt there.
+// The prev rule never fires while vm_end_gap is vm_end (x86). Neither can happen on a real
+// x86-64 process (the range [last.vm_end, ULONG_MAX] above TASK_SIZE always fits after the
+// first wrap, and the caller then rejects the address above TASK_SIZE - len), but the model
+// takes any layout.
 #pragma once
 
 #include <cstddef>
@@ -47,14 +83,30 @@
 
 namespace mmspec {
 
-// struct vm_unmapped_area_info (include/linux/mm.h v5.15) without the flags: the direction is
-// chosen by calling unmapped_area() or unmapped_area_topdown().
+// struct vm_unmapped_area_info (include/linux/mm.h v5.15, v6.18) without the flags: the
+// direction is chosen by calling unmapped_area() or unmapped_area_topdown() (or their _v618
+// forms). start_gap is v6.18 only (x86 sets it for VM_SHADOW_STACK; 0 otherwise); the classic
+// searches ignore it, as v5.15 had no such field. The v6.18 searches take low_limit as given:
+// raising it to mmap_min_addr ("if (low_limit < mmap_min_addr)") is the caller's business.
 struct GapRequest {
   Addr length = 0;
   Addr low_limit = 0;
   Addr high_limit = 0;
   Addr align_mask = 0;
   Addr align_offset = 0;
+  Addr start_gap = 0;
+};
+
+// What lib/maple_tree.c mas_empty_area / mas_empty_area_rev (v6.18) leave in the iterator on
+// success: the area [index, last] (last = index + size - 1) inside the empty range found, and
+// the VMAs around that empty range, which vma_prev / vma_next (include/linux/mm.h v6.18) return
+// next (nullptr where there is none). next is the VMA right after the whole empty range, also
+// when the area was clipped below it.
+struct EmptyArea {
+  Addr index = 0;
+  Addr last = 0;
+  const Vma* prev = nullptr;
+  const Vma* next = nullptr;
 };
 
 class VmaTree {
@@ -122,6 +174,24 @@ class VmaTree {
   // mm/mmap.c unmapped_area_topdown (v5.15): the highest fitting address.
   std::optional<Addr> unmapped_area_topdown(const GapRequest& req) const;
 
+  // ---- v6.18 search (see the v6.18 contract above); nullopt where the kernel returns -ENOMEM --
+
+  // lib/maple_tree.c mas_empty_area (v6.18) on the VMAs: the lowest empty range with at least
+  // size values inside [min, max] (inclusive), area [max(range start, min), + size - 1].
+  // nullopt for the kernel's -EINVAL (empty_area_request_ok false) and -EBUSY (no such range).
+  std::optional<EmptyArea> empty_area(Addr min, Addr max, Addr size) const;
+  // lib/maple_tree.c mas_empty_area_rev (v6.18): the highest such range, area
+  // [last - size + 1, last] with last = min(range end, max).
+  std::optional<EmptyArea> empty_area_rev(Addr min, Addr max, Addr size) const;
+  // mm/vma.c unmapped_area (v6.18): the lowest empty area, guard gaps applied by retrying. A
+  // request with length 0 returns nullopt (the kernel's callers never make one: do_mmap and
+  // mremap refuse len 0 with -EINVAL before searching).
+  std::optional<Addr> unmapped_area_v618(const GapRequest& req) const;
+  // mm/vma.c unmapped_area_topdown (v6.18): the highest empty area, guard gaps applied by
+  // retrying. Like the kernel it can return an address whose end wraps past 2^64 (only after
+  // high_limit became 0, see above); its caller's TASK_SIZE check refuses it. Length 0: nullopt.
+  std::optional<Addr> unmapped_area_topdown_v618(const GapRequest& req) const;
+
   // ---- augmentation, for tests and invariant checkers ----
 
   // The stored gap / subtree_gap of v's node.
@@ -129,9 +199,14 @@ class VmaTree {
   Addr subtree_gap(const Vma* v) const;
   // gap(v) as it should be, computed from v and its predecessor (vma_compute_gap).
   Addr recompute_gap(const Vma* v) const;
-  // Recomputes every node's gap, subtree_gap and height from scratch and checks them, the
-  // order, non-overlap, AVL balance, parent links and size(). On failure writes the first
-  // problem found to *why (if why is not null) and returns false.
+  // The stored raw_gap / subtree_raw_gap of v's node (the v6.18 augmentation).
+  Addr raw_gap(const Vma* v) const;
+  Addr subtree_raw_gap(const Vma* v) const;
+  // raw_gap(v) as it should be: v->vm_start - vm_end of its predecessor (0 for the lowest).
+  Addr recompute_raw_gap(const Vma* v) const;
+  // Recomputes every node's gap, subtree_gap, prev_end, raw_gap, subtree_raw_gap and height
+  // from scratch and checks them, the order, non-overlap, AVL balance, parent links and size().
+  // On failure writes the first problem found to *why (if why is not null) and returns false.
   bool check_augmentation(std::string* why = nullptr) const;
   // Height of the tree (0 when empty, 1 for a single VMA).
   int height() const;
@@ -177,8 +252,10 @@ class VmaTree {
   static Node* successor(Node* n);
   const Node* first_fit(const Node* n, Addr threshold, Addr lo) const;
   const Node* last_fit(const Node* n, Addr threshold, Addr hi) const;
+  static const Node* first_raw_fit(const Node* n, Addr size, Addr lo);
+  static const Node* last_raw_fit(const Node* n, Addr size, Addr hi);
 
-  void set_gap(Node* n, Addr gap_start) const;
+  void set_gap(Node* n, Addr gap_start, Addr prev_end) const;
   static void update(Node* n);
   static void propagate(Node* n);
   void rebalance(Node* n);
