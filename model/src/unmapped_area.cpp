@@ -7,14 +7,21 @@ namespace {
 
 constexpr Addr SZ_4G = Addr{1} << 32;
 
-// mm/mmap.c vm_unmapped_area, unmapped_area(_topdown) (v5.15); mm/vma.c (v6.18): the search
-// itself runs on the VMA tree's subtree gaps.
+// mm/mmap.c vm_unmapped_area, unmapped_area(_topdown) (v5.15); mm/vma.c unmapped_area(_topdown)
+// (v6.18): the search itself runs on the VMA tree's subtree gaps.
 SysRet vm_unmapped_area(const Mm& mm, bool topdown, Addr length, Addr low, Addr high,
                         Addr align_mask, PgOff align_offset) {
   // 6.18 never searches below mmap_min_addr; the classic search starts at the caller's limit.
   if (!mm.classic() && low < mm.cfg.layout.mmap_min_addr) low = mm.cfg.layout.mmap_min_addr;
   GapRequest r{length, low, high, align_mask, align_offset};
-  auto a = topdown ? mm.vmas.unmapped_area_topdown(r) : mm.vmas.unmapped_area(r);
+  // 6.18 searches the maple tree for empty ranges and applies guard gaps by retrying; the
+  // classic walk prunes on gaps that already exclude them. They differ only when a VMA sits
+  // inside another's guard gap.
+  std::optional<Addr> a;
+  if (mm.classic())
+    a = topdown ? mm.vmas.unmapped_area_topdown(r) : mm.vmas.unmapped_area(r);
+  else
+    a = topdown ? mm.vmas.unmapped_area_topdown_v618(r) : mm.vmas.unmapped_area_v618(r);
   if (mm.narrating())
     MMSPEC_NOTE(mm, EventKind::placement, std::string(topdown ? "top-down" : "bottom-up") +
                                       " search for " + hex(length) + " bytes in [" + hex(low) +
