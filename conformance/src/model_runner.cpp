@@ -136,6 +136,21 @@ Mm imported_process(Profile profile, const LiveLayout& layout,
   if (layout.overcommit_memory) cfg.sysctl.overcommit_memory = static_cast<int>(*layout.overcommit_memory);
   cfg.layout.randomize = layout.randomized;
   if (layout.rlimit_stack) cfg.rlimits.stack = *layout.rlimit_stack;
+  if (auto v = layout.number("rlimit_as")) cfg.rlimits.as = *v;
+  if (auto v = layout.number("rlimit_data")) cfg.rlimits.data = *v;
+  if (auto v = layout.number("rlimit_memlock")) cfg.rlimits.memlock = *v;
+  if (auto v = layout.number("overcommit_ratio")) cfg.sysctl.overcommit_ratio = *v;
+  // arch/x86/mm/mmap.c mmap_is_legacy: ADDR_COMPAT_LAYOUT personality or vm.legacy_va_layout.
+  constexpr std::uint64_t ADDR_COMPAT_LAYOUT = 0x0200000;
+  if (auto v = layout.number("legacy_va_layout"); v && *v) cfg.layout.legacy = true;
+  if (auto v = layout.number("personality"); v && (*v & ADDR_COMPAT_LAYOUT)) cfg.layout.legacy = true;
+  // The capabilities the model consults (include/uapi/linux/capability.h bit numbers).
+  if (auto cap = layout.number("cap_eff")) {
+    cfg.caps.ipc_lock = (*cap >> 14) & 1;
+    cfg.caps.sys_rawio = (*cap >> 17) & 1;
+    cfg.caps.sys_admin = (*cap >> 21) & 1;
+    cfg.caps.sys_resource = (*cap >> 24) & 1;
+  }
   // Every VMA exec creates carries VM_SOFTDIRTY when the kernel has CONFIG_MEM_SOFT_DIRTY.
   cfg.machine.soft_dirty = false;
   for (const trace::MapsEntry& e : initial)
@@ -173,6 +188,8 @@ Mm imported_process(Profile profile, const LiveLayout& layout,
   if (layout.start_brk) mm.start_brk = *layout.start_brk;
   if (layout.brk) mm.brk = *layout.brk;
   if (layout.start_stack) mm.start_stack = *layout.start_stack;
+  if (auto v = layout.number("start_data")) mm.start_data = *v;
+  if (auto v = layout.number("end_data")) mm.end_data = *v;
   return mm;
 }
 

@@ -15,8 +15,8 @@ SysRet vm_unmapped_area(const Mm& mm, bool topdown, Addr length, Addr low, Addr 
   if (!mm.classic() && low < mm.cfg.layout.mmap_min_addr) low = mm.cfg.layout.mmap_min_addr;
   GapRequest r{length, low, high, align_mask, align_offset};
   // 6.18 searches the maple tree for empty ranges and applies guard gaps by retrying; the
-  // classic walk prunes on gaps that already exclude them. They differ only when a VMA sits
-  // inside another's guard gap.
+  // classic walk prunes on gaps that already exclude them. They differ when a VMA sits inside
+  // another's guard gap, and (bottom-up with an alignment mask) next to a VM_GROWSDOWN VMA.
   std::optional<Addr> a;
   if (mm.classic())
     a = topdown ? mm.vmas.unmapped_area_topdown(r) : mm.vmas.unmapped_area(r);
