@@ -153,6 +153,32 @@ void narrate_refusal(const Mm& mm, const std::string& why) {
   MMSPEC_NOTE(mm, EventKind::merge_refused, why);
 }
 
+// The verdict on both sides of a range: mm/vma.c can_vma_merge_left / can_vma_merge_right
+// (v6.18), the two tests at the top of mm/mmap.c vma_merge (v5.15). A side can be blocked up
+// front (brk's expand-only mode, an mprotect range that does not reach that end).
+struct Sides {
+  MergeRefusal lr = MergeRefusal::none, rr = MergeRefusal::none;
+  bool left() const { return lr == MergeRefusal::none; }
+  bool right() const { return rr == MergeRefusal::none; }
+};
+
+Sides check_sides(const Mm& mm, const Vma* prev, const Vma* next, const MergeProposal& p,
+                  MergeRefusal left_blocked = MergeRefusal::none,
+                  MergeRefusal right_blocked = MergeRefusal::none) {
+  Sides s;
+  s.lr = left_blocked != MergeRefusal::none ? left_blocked
+         : !prev                            ? MergeRefusal::no_neighbour
+         : prev->vm_end != p.start          ? MergeRefusal::not_adjacent
+                                            : can_merge_side(mm, *prev, p, false);
+  s.rr = right_blocked != MergeRefusal::none ? right_blocked
+         : !next                             ? MergeRefusal::no_neighbour
+         : p.end != next->vm_start           ? MergeRefusal::not_adjacent
+                                             : can_merge_side(mm, *next, p, true);
+  // Merging both ways also needs prev and next to agree with each other.
+  if (s.left() && s.right() && !anon_pair_compatible(*prev, *next)) s.rr = MergeRefusal::prev_next_anon;
+  return s;
+}
+
 }  // namespace
 
 std::string_view merge_refusal_text(MergeRefusal r) {
@@ -205,18 +231,9 @@ Vma* classic_vma_merge(Mm& mm, Vma* prev, const MergeProposal& p) {
   const bool area_covers = area && area->vm_end == p.end;
   if (area_covers) next = mm.vmas.next(area);
 
-  MergeRefusal lr = !prev ? MergeRefusal::no_neighbour
-                    : prev->vm_end != p.start ? MergeRefusal::not_adjacent
-                                              : can_merge_side(mm, *prev, p, false);
-  MergeRefusal rr = !next ? MergeRefusal::no_neighbour
-                    : p.end != next->vm_start ? MergeRefusal::not_adjacent
-                                              : can_merge_side(mm, *next, p, true);
-  const bool left = lr == MergeRefusal::none;
-  bool right = rr == MergeRefusal::none;
-  if (left && right && !anon_pair_compatible(*prev, *next)) {
-    rr = MergeRefusal::prev_next_anon;
-    right = false;
-  }
+  const Sides sd = check_sides(mm, prev, next, p);
+  const MergeRefusal lr = sd.lr, rr = sd.rr;
+  const bool left = sd.left(), right = sd.right();
   const bool end_inside_area = area && area->vm_start < p.end && p.end < area->vm_end;
   const bool addr_inside_prev = prev && p.start < prev->vm_end;
   const int c = static_cast<int>(
@@ -245,19 +262,11 @@ Vma* vma_merge_new(Mm& mm, Vma* prev, Vma* next, const MergeProposal& p, bool ju
     narrate_refusal(mm, "no neighbours");
     return nullptr;
   }
-  MergeRefusal lr = !prev ? MergeRefusal::no_neighbour
-                    : prev->vm_end != p.start ? MergeRefusal::not_adjacent
-                                              : can_merge_side(mm, *prev, p, false);
-  MergeRefusal rr = just_expand ? MergeRefusal::no_neighbour
-                    : !next ? MergeRefusal::no_neighbour
-                    : p.end != next->vm_start ? MergeRefusal::not_adjacent
-                                              : can_merge_side(mm, *next, p, true);
-  const bool left = lr == MergeRefusal::none;
-  bool right = rr == MergeRefusal::none;
-  if (left && right && !anon_pair_compatible(*prev, *next)) {
-    rr = MergeRefusal::prev_next_anon;
-    right = false;
-  }
+  const Sides sd = check_sides(mm, prev, next, p, MergeRefusal::none,
+                               just_expand ? MergeRefusal::no_neighbour : MergeRefusal::none);
+  MergeRefusal lr = sd.lr, rr = sd.rr;
+  const bool left = sd.left();
+  bool right = sd.right();
   // Expanding prev over next would delete next: not allowed if next has a close hook.
   if (left && right && next->close_hook) {
     rr = MergeRefusal::remove_close;
@@ -292,20 +301,12 @@ Vma* vma_merge_existing(Mm& mm, Vma* prev, Vma* middle, const MergeProposal& p) 
     return nullptr;
   }
   Vma* next = right_side ? mm.vmas.next(middle) : nullptr;
-  MergeRefusal lr = !left_side ? MergeRefusal::not_at_start
-                    : !prev ? MergeRefusal::no_neighbour
-                    : prev->vm_end != p.start ? MergeRefusal::not_adjacent
-                                              : can_merge_side(mm, *prev, p, false);
-  MergeRefusal rr = !right_side ? MergeRefusal::not_at_end
-                    : !next ? MergeRefusal::no_neighbour
-                    : p.end != next->vm_start ? MergeRefusal::not_adjacent
-                                              : can_merge_side(mm, *next, p, true);
-  const bool left = lr == MergeRefusal::none;
-  bool right = rr == MergeRefusal::none;
-  if (left && right && !anon_pair_compatible(*prev, *next)) {
-    rr = MergeRefusal::prev_next_anon;
-    right = false;
-  }
+  const Sides sd = check_sides(mm, prev, next, p,
+                               left_side ? MergeRefusal::none : MergeRefusal::not_at_start,
+                               right_side ? MergeRefusal::none : MergeRefusal::not_at_end);
+  MergeRefusal lr = sd.lr, rr = sd.rr;
+  const bool left = sd.left();
+  bool right = sd.right();
   if (!left && !right) {
     if (mm.narrating()) narrate_refusal(mm, side_text("prev", prev, lr, mm, p) + "; " + side_text("next", next, rr, mm, p));
     return nullptr;
