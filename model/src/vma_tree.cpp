@@ -4,28 +4,56 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <type_traits>
 #include <utility>
 
 #include "mmspec/gap.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MMSPEC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MMSPEC_ASAN 1
+#endif
+#endif
+#ifdef MMSPEC_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace mmspec {
 
-// The Vma is the first member, so that a Vma* and its Node* convert into each other
-// (pointer-interconvertible: [basic.compound]/4 for standard-layout classes).
-struct VmaTree::Node {
+constexpr std::size_t kNodeAlign = 64;
+
+// The node. The Vma is its first member, so that a Vma* and its Node* convert into each other
+// (pointer-interconvertible: [basic.compound]/4 for standard-layout classes). A node is
+// exactly two cache lines and aligned to them (kNodeAlign), so that no node straddles a third
+// line: the first line holds the Vma (vm_start, vm_end and vm_flags, all that a descent or
+// gap_of() reads of it) and the left child, the second everything else a walk reads: the
+// right child, the links, the gaps and the height.
+//
+// Only the raw gap is stored. The other two per-node values of the invariants follow from it:
+//   prev_end(n)  = vm_start(n) - raw_gap(n)                   (prev_end_of)
+//   gap_start(n) = vm_end_gap(prev(n)) = prev_end(n)          (vm_end_gap is vm_end on x86)
+//   gap(n)       = vma_gap(vm_start_gap(n), gap_start(n))     (gap_of)
+// so that they cannot go stale, and a node stays within its two lines.
+struct alignas(kNodeAlign) VmaTree::Node {
   Vma vma;
   Node* left;
   Node* right;
   Node* parent;
-  Addr gap_start;    // vm_end_gap(prev), or 0 for the lowest VMA
-  Addr gap;          // vma_gap(vm_start_gap(vma), gap_start)
-  Addr subtree_gap;  // max of gap over this subtree
-  Addr prev_end;         // vm_end(prev), or 0 for the lowest VMA
+  Node* prev;            // vm_prev: the VMA before, in address order (null for the lowest)
+  Node* next;            // vm_next: the VMA after (null for the highest)
   Addr raw_gap;          // raw_gap(vm_start, prev_end): the empty range below, guard ignored
+  Addr subtree_gap;      // max of gap over this subtree
   Addr subtree_raw_gap;  // max of raw_gap over this subtree
   int height;            // 1 for a leaf
 };
+
+// gap_start(n) = prev_end(n) above: vm_end_gap() must be vm_end whatever the flags (x86 has no
+// VM_GROWSUP). If it ever is not, gap_start needs its own field again.
+static_assert(vm_end_gap(Vma{.vm_start = 0, .vm_end = PAGE_SIZE, .vm_flags = ~VmFlags{0}}) ==
+              PAGE_SIZE);
 
 namespace {
 
@@ -42,6 +70,15 @@ template <class N>
 Addr subtree_raw_gap_of(const N* n) {
   return n ? n->subtree_raw_gap : 0;
 }
+// vm_end of the VMA before n, or 0 for the lowest.
+template <class N>
+Addr prev_end_of(const N* n) {
+  return n->vma.vm_start - n->raw_gap;
+}
+template <class N>
+Addr end_of(const N* n) {
+  return n ? n->vma.vm_end : 0;
+}
 
 }  // namespace
 
@@ -50,8 +87,11 @@ Addr subtree_raw_gap_of(const N* n) {
 VmaTree::VmaTree(Addr stack_guard_gap) : stack_guard_gap_(stack_guard_gap) {}
 
 VmaTree::VmaTree(const VmaTree& other)
-    : root_(clone(other.root_, nullptr)), size_(other.size_),
-      stack_guard_gap_(other.stack_guard_gap_) {}
+    : size_(other.size_), stack_guard_gap_(other.stack_guard_gap_) {
+  Node* last = nullptr;
+  root_ = clone(other.root_, nullptr, last);
+  last_ = last;
+}
 
 VmaTree& VmaTree::operator=(const VmaTree& other) {
   if (this != &other) {
@@ -61,45 +101,130 @@ VmaTree& VmaTree::operator=(const VmaTree& other) {
   return *this;
 }
 
-VmaTree::VmaTree(VmaTree&& other) noexcept
-    : root_(std::exchange(other.root_, nullptr)), size_(std::exchange(other.size_, 0)),
-      stack_guard_gap_(other.stack_guard_gap_) {}
+VmaTree::VmaTree(VmaTree&& other) noexcept : stack_guard_gap_(other.stack_guard_gap_) {
+  *this = std::move(other);
+}
 
+// The nodes (and so every Vma*) move along with their chunks.
 VmaTree& VmaTree::operator=(VmaTree&& other) noexcept {
   if (this != &other) {
-    destroy(root_);
+    destroy();
     root_ = std::exchange(other.root_, nullptr);
+    first_ = std::exchange(other.first_, nullptr);
+    last_ = std::exchange(other.last_, nullptr);
     size_ = std::exchange(other.size_, 0);
     stack_guard_gap_ = other.stack_guard_gap_;
+    chunks_ = std::exchange(other.chunks_, nullptr);
+    free_ = std::exchange(other.free_, nullptr);
+    free_tail_ = std::exchange(other.free_tail_, nullptr);
+    bump_ = std::exchange(other.bump_, nullptr);
+    bump_end_ = std::exchange(other.bump_end_, nullptr);
+    chunk_nodes_ = std::exchange(other.chunk_nodes_, 0);
+    finger_ = std::exchange(other.finger_, nullptr);
   }
   return *this;
 }
 
-VmaTree::~VmaTree() { destroy(root_); }
+VmaTree::~VmaTree() { destroy(); }
 
 void VmaTree::clear() {
-  destroy(root_);
+  destroy();
   root_ = nullptr;
+  first_ = nullptr;
+  last_ = nullptr;
   size_ = 0;
 }
 
-// Recursion depth is the tree height, at most 1.44 log2(n + 2).
-VmaTree::Node* VmaTree::clone(const Node* n, Node* parent) {
+// Recursion depth is the tree height, at most 1.44 log2(n + 2). last: the copy of the node
+// before n in address order (in: the last node copied so far), to thread vm_prev / vm_next.
+VmaTree::Node* VmaTree::clone(const Node* n, Node* parent, Node*& last) {
   if (!n) return nullptr;
-  Node* c = new Node(*n);
+  Node* c = new (new_node()) Node(*n);
   c->parent = parent;
   c->left = nullptr;
   c->right = nullptr;
-  c->left = clone(n->left, c);
-  c->right = clone(n->right, c);
+  c->left = clone(n->left, c, last);
+  c->prev = last;
+  c->next = nullptr;
+  (last ? last->next : first_) = c;
+  last = c;
+  c->right = clone(n->right, c, last);
   return c;
 }
 
-void VmaTree::destroy(Node* n) {
-  if (!n) return;
-  destroy(n->left);
-  destroy(n->right);
-  delete n;
+// ---- node storage ----
+//
+// A chunk is one aligned allocation of node-sized slots; slot 0 holds the link to the previous
+// chunk (in its next field) and the chunk's slot count (in its height field), the others are
+// nodes. Chunks grow from 16 to 1024 slots, so a small tree stays small. Nodes are trivially
+// destructible: freeing a chunk ends them all.
+
+namespace {
+constexpr std::size_t kFirstChunk = 16;
+constexpr std::size_t kMaxChunk = 1024;
+}  // namespace
+
+VmaTree::Node* VmaTree::new_node() {
+  Node* n;
+  if (free_) {
+    n = free_;
+#ifdef MMSPEC_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(n, sizeof(Node));
+#endif
+    free_ = n->next;
+    if (!free_) free_tail_ = nullptr;
+  } else {
+    if (bump_ == bump_end_) {
+      const std::size_t slots = chunk_nodes_ ? std::min(2 * chunk_nodes_, kMaxChunk) : kFirstChunk;
+      Node* chunk = static_cast<Node*>(
+          ::operator new(slots * sizeof(Node), std::align_val_t{alignof(Node)}));
+      chunk->next = chunks_;
+      chunk->height = static_cast<int>(slots);
+      chunks_ = chunk;
+      chunk_nodes_ = slots;
+      bump_ = chunk + 1;
+      bump_end_ = chunk + slots;
+    }
+    n = bump_++;
+  }
+  return n;
+}
+
+void VmaTree::free_node(Node* n) {
+  n->next = nullptr;
+#ifdef MMSPEC_ASAN
+  // Oldest first, so that a Vma* used after its erase points at poisoned memory for as long as
+  // possible; only the link stays readable.
+  (free_tail_ ? free_tail_->next : free_) = n;
+  free_tail_ = n;
+  ASAN_POISON_MEMORY_REGION(n, offsetof(Node, next));
+  ASAN_POISON_MEMORY_REGION(reinterpret_cast<char*>(n) + offsetof(Node, next) + sizeof(Node*),
+                            sizeof(Node) - offsetof(Node, next) - sizeof(Node*));
+#else
+  n->next = free_;
+  free_ = n;
+  if (!free_tail_) free_tail_ = n;
+#endif
+}
+
+// Frees every chunk (and so every node).
+void VmaTree::destroy() {
+  for (Node* c = chunks_; c;) {
+    Node* const next = c->next;
+    const auto slots = static_cast<std::size_t>(c->height);
+#ifdef MMSPEC_ASAN
+    ASAN_UNPOISON_MEMORY_REGION(c, slots * sizeof(Node));
+#endif
+    ::operator delete(c, slots * sizeof(Node), std::align_val_t{alignof(Node)});
+    c = next;
+  }
+  chunks_ = nullptr;
+  free_ = nullptr;
+  free_tail_ = nullptr;
+  bump_ = nullptr;
+  bump_end_ = nullptr;
+  chunk_nodes_ = 0;
+  finger_ = nullptr;
 }
 
 // ---- node navigation ----
@@ -107,62 +232,42 @@ void VmaTree::destroy(Node* n) {
 VmaTree::Node* VmaTree::node_of(Vma* v) {
   static_assert(std::is_standard_layout_v<Node>);
   static_assert(offsetof(Node, vma) == 0);
+  static_assert(sizeof(Node) == 128, "a node is two cache lines");
+  static_assert(offsetof(Node, left) < 64, "the left child shares the first line with the Vma");
   return reinterpret_cast<Node*>(v);
 }
 const VmaTree::Node* VmaTree::node_of(const Vma* v) { return reinterpret_cast<const Node*>(v); }
 
-const VmaTree::Node* VmaTree::leftmost(const Node* n) {
-  if (!n) return nullptr;
-  while (n->left) n = n->left;
-  return n;
-}
-
-const VmaTree::Node* VmaTree::rightmost(const Node* n) {
-  if (!n) return nullptr;
-  while (n->right) n = n->right;
-  return n;
-}
-
-const VmaTree::Node* VmaTree::successor(const Node* n) {
-  if (n->right) return leftmost(n->right);
-  while (n->parent && n->parent->right == n) n = n->parent;
-  return n->parent;
-}
-
-const VmaTree::Node* VmaTree::predecessor(const Node* n) {
-  if (n->left) return rightmost(n->left);
-  while (n->parent && n->parent->left == n) n = n->parent;
-  return n->parent;
-}
-
-VmaTree::Node* VmaTree::successor(Node* n) {
-  return const_cast<Node*>(successor(static_cast<const Node*>(n)));
-}
-
 // ---- augmentation ----
 
-// mm/mmap.c vma_compute_gap (v5.15), with the predecessor's end gap passed in; and the raw
-// gap of the maple tree (v6.18), with the predecessor's vm_end passed in.
-void VmaTree::set_gap(Node* n, Addr gap_start, Addr prev_end) const {
-  n->gap_start = gap_start;
-  n->gap = vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), gap_start);
-  n->prev_end = prev_end;
-  n->raw_gap = mmspec::raw_gap<Addr>(n->vma.vm_start, prev_end);
+// mm/mmap.c vma_compute_gap (v5.15): the free space below n's guard gap, down to
+// vm_end_gap(prev) (= prev_end, see Node).
+Addr VmaTree::gap_of(const Node* n) const {
+  return vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), prev_end_of(n));
 }
 
 // mm/mmap.c vma_gap_callbacks (v5.15): recompute a node from its children; the same for the
 // raw gap (lib/maple_tree.c mas_update_gap, v6.18).
-void VmaTree::update(Node* n) {
-  n->height = 1 + std::max(height_of(n->left), height_of(n->right));
-  n->subtree_gap = mmspec::subtree_gap<Addr>(n->gap, subtree_gap_of(n->left),
-                                             subtree_gap_of(n->right));
-  n->subtree_raw_gap = mmspec::subtree_gap<Addr>(n->raw_gap, subtree_raw_gap_of(n->left),
-                                                 subtree_raw_gap_of(n->right));
+void VmaTree::update(Node* n) const {
+  const Node* l = n->left;
+  const Node* r = n->right;
+  n->height = 1 + std::max(height_of(l), height_of(r));
+  n->subtree_gap = mmspec::subtree_gap<Addr>(gap_of(n), subtree_gap_of(l), subtree_gap_of(r));
+  n->subtree_raw_gap =
+      mmspec::subtree_gap<Addr>(n->raw_gap, subtree_raw_gap_of(l), subtree_raw_gap_of(r));
 }
 
-// mm/mmap.c vma_gap_update (v5.15): a node's gap changed; refresh it and its ancestors.
-void VmaTree::propagate(Node* n) {
-  for (; n; n = n->parent) update(n);
+// mm/mmap.c vma_gap_update (v5.15): n's own gap changed; recompute it and its ancestors, up to
+// the first whose subtree maxima come out unchanged: nothing above that one depends on
+// anything else that changed (RB_DECLARE_CALLBACKS_MAX's propagate stops there too). Heights
+// do not change here.
+void VmaTree::propagate(Node* n) const {
+  for (; n; n = n->parent) {
+    const Addr sg = n->subtree_gap;
+    const Addr srg = n->subtree_raw_gap;
+    update(n);
+    if (n->subtree_gap == sg && n->subtree_raw_gap == srg) return;
+  }
 }
 
 void VmaTree::replace_child(Node* parent, Node* old_child, Node* new_child) {
@@ -200,9 +305,22 @@ VmaTree::Node* VmaTree::rotate_right(Node* x) {
   return y;
 }
 
-// Walks from n to the root, recomputing every node and restoring the AVL balance.
-void VmaTree::rebalance(Node* n) {
+// The one upward walk of insert and erase: from n (the lowest node whose subtree changed) to
+// the root, recomputing each node and restoring the AVL balance (a rotation recomputes the
+// nodes it moves). must_reach is null or an ancestor of n (or n itself) whose own gap changed
+// or that took another node's place. Once the walk is at or above must_reach, it stops at the
+// first position whose subtree comes out with the height and both maxima it had before the
+// change: every value above depends only on those three and on nodes that did not change.
+// The values compared are those stored at that position before the walk touched it (for a
+// rotated position, those of the node that stood there; erase() stores the removed node's
+// values in the node that takes its place).
+void VmaTree::rebalance(Node* n, const Node* must_reach) {
+  bool reached = must_reach == nullptr;
   while (n) {
+    if (n == must_reach) reached = true;
+    const int h = n->height;
+    const Addr sg = n->subtree_gap;
+    const Addr srg = n->subtree_raw_gap;
     update(n);
     const int balance = height_of(n->left) - height_of(n->right);
     if (balance > 1) {
@@ -212,54 +330,78 @@ void VmaTree::rebalance(Node* n) {
       if (height_of(n->right->right) < height_of(n->right->left)) rotate_right(n->right);
       n = rotate_left(n);
     }
+    if (reached && n->height == h && n->subtree_gap == sg && n->subtree_raw_gap == srg) return;
     n = n->parent;
   }
 }
 
 // ---- changes ----
 
-// mm/mmap.c __vma_link_rb + vma_gap_update (v5.15).
+// mm/mmap.c __vma_link_rb + __vma_link_list + vma_gap_update (v5.15).
 Vma* VmaTree::insert(const Vma& v) {
   Node* parent = nullptr;
   Node** link = &root_;
   Node* pred = nullptr;
   Node* succ = nullptr;
-  while (*link) {
-    parent = *link;
-    if (v.vm_start < parent->vma.vm_start) {
-      succ = parent;
-      link = &parent->left;
-    } else {
-      pred = parent;
-      link = &parent->right;
+  // The new leaf goes into the one empty child slot between its neighbours pred and succ in
+  // address order: pred->right if that is empty, else succ->left (succ is then the leftmost
+  // node under pred->right). When the finger is one of the neighbours, the links find the
+  // other and the slot in O(1); otherwise descend to it. Either way the same slot.
+  const Addr key = v.vm_start;
+  Node* const c = finger_;
+  if (c && c->vma.vm_start <= key && (!c->next || key < c->next->vma.vm_start)) {
+    pred = c;
+    succ = c->next;
+  } else if (c && key < c->vma.vm_start && (!c->prev || c->prev->vma.vm_start <= key)) {
+    pred = c->prev;
+    succ = c;
+  }
+  if (pred || succ) {
+    parent = pred && !pred->right ? pred : succ;
+    link = parent == pred ? &pred->right : &succ->left;
+  } else {
+    while (*link) {
+      parent = *link;
+      if (key < parent->vma.vm_start) {
+        succ = parent;
+        link = &parent->left;
+      } else {
+        pred = parent;
+        link = &parent->right;
+      }
     }
   }
-  Node* n = new Node{v, nullptr, nullptr, parent, 0, 0, 0, 0, 0, 0, 1};
+  Node* n = new (new_node()) Node{v,    nullptr, nullptr, parent, pred,
+                                  succ, mmspec::raw_gap<Addr>(v.vm_start, end_of(pred)), 0, 0, 1};
+  update(n);
   *link = n;
+  (pred ? pred->next : first_) = n;
+  (succ ? succ->prev : last_) = n;
   ++size_;
-  set_gap(n, pred ? vm_end_gap(pred->vma) : 0, pred ? pred->vma.vm_end : 0);
-  // The successor's gap now ends at the new VMA: the case the kernel handles in
-  // __vma_link_rb by updating vma->vm_next before linking (v5.15).
-  if (succ) {
-    set_gap(succ, vm_end_gap(n->vma), n->vma.vm_end);
-    propagate(succ);
-  }
-  rebalance(n);
+  // The successor's gap now ends at the new VMA: the case the kernel handles in __vma_link_rb
+  // by updating vma->vm_next before linking (v5.15). succ is the lowest ancestor of the new
+  // leaf that has it on its left: the walk passes it.
+  if (succ) succ->raw_gap = mmspec::raw_gap<Addr>(succ->vma.vm_start, v.vm_end);
+  rebalance(parent, succ);
+  finger_ = n;
   return &n->vma;
 }
 
 // mm/mmap.c vma_rb_erase_ignore + __vma_unlink_list (v5.15).
 void VmaTree::erase(Vma* v) {
   Node* x = node_of(v);
-  if (Node* s = successor(x)) {
-    // The successor inherits x's gap start: its gap now reaches down to x's predecessor.
-    set_gap(s, x->gap_start, x->prev_end);
-    propagate(s);
-  }
-  Node* from;
+  Node* const p = x->prev;
+  Node* const s = x->next;
+  finger_ = p ? p : s;
+  (p ? p->next : first_) = s;
+  (s ? s->prev : last_) = p;
+  // The successor's empty range now reaches down to x's predecessor.
+  if (s) s->raw_gap = mmspec::raw_gap<Addr>(s->vma.vm_start, end_of(p));
+  Node* from;               // where the walk starts
+  const Node* must_reach;   // see rebalance()
   if (x->left && x->right) {
-    // Relink (never copy) the in-order successor y into x's place, so Vma* stay valid.
-    Node* y = const_cast<Node*>(leftmost(x->right));
+    // Relink (never copy) the in-order successor y = s into x's place, so Vma* stay valid.
+    Node* y = s;
     if (y->parent == x) {
       from = y;
     } else {
@@ -273,15 +415,29 @@ void VmaTree::erase(Vma* v) {
     x->left->parent = y;
     y->parent = x->parent;
     replace_child(x->parent, x, y);
+    // What stood at this position before, for the walk's comparison.
+    y->height = x->height;
+    y->subtree_gap = x->subtree_gap;
+    y->subtree_raw_gap = x->subtree_raw_gap;
+    must_reach = y;
   } else {
     Node* child = x->left ? x->left : x->right;
     if (child) child->parent = x->parent;
     replace_child(x->parent, x, child);
-    from = x->parent;
+    if (x->right) {
+      // s is in x's right subtree (its leftmost node; in an AVL tree the lone child itself,
+      // a leaf): start there, as its gap changed, and go on at least to x's old parent.
+      from = s;
+      must_reach = x->parent;
+    } else {
+      // s is null or the lowest ancestor having x on its left.
+      from = x->parent;
+      must_reach = s;
+    }
   }
-  delete x;
+  free_node(x);
   --size_;
-  rebalance(from);
+  rebalance(from, must_reach);
 }
 
 // mm/mmap.c __vma_adjust's vma_gap_update calls (v5.15): the node keeps its place.
@@ -294,18 +450,35 @@ void VmaTree::adjust(Vma* v, Addr new_start, Addr new_end) {
 
 void VmaTree::refresh(Vma* v) {
   Node* x = node_of(v);
-  set_gap(x, x->gap_start, x->prev_end);
+  finger_ = x;
+  x->raw_gap = mmspec::raw_gap<Addr>(x->vma.vm_start, end_of(x->prev));
   propagate(x);
-  if (Node* s = successor(x)) {
-    set_gap(s, vm_end_gap(x->vma), x->vma.vm_end);
-    propagate(s);
+  // The successor's gaps depend only on x's vm_end: recompute them only if that moved.
+  if (Node* s = x->next) {
+    const Addr g = mmspec::raw_gap<Addr>(s->vma.vm_start, x->vma.vm_end);
+    if (g != s->raw_gap) {
+      s->raw_gap = g;
+      propagate(s);
+    }
   }
 }
 
 // ---- lookups ----
 
-// include/linux/mm.h find_vma (v5.15): descend, remembering the lowest VMA ending above a.
+// include/linux/mm.h find_vma (v5.15): the first VMA with vm_end > a. First the finger (the
+// node of the last lookup or change), as mm/vmacache.c vmacache_find (v5.15) first tries the
+// VMAs it cached, and as the v6.18 maple state (struct ma_state) starts from where it stands:
+// the finger, or the VMA after it, is the answer exactly when the answer is at most one step
+// away, which the vm_prev / vm_next links tell in O(1). Otherwise descend from the root,
+// remembering the lowest VMA ending above a.
 const VmaTree::Node* VmaTree::lookup(Addr a) const {
+  if (const Node* c = finger_) {
+    if (a < c->vma.vm_end) {
+      if (c->vma.vm_start <= a || !c->prev || c->prev->vma.vm_end <= a) return c;
+    } else if (!c->next || a < c->next->vma.vm_end) {
+      return c->next;
+    }
+  }
   const Node* n = root_;
   const Node* found = nullptr;
   while (n) {
@@ -320,26 +493,35 @@ const VmaTree::Node* VmaTree::lookup(Addr a) const {
   return found;
 }
 
+// The non-const lookups (those the system calls use) move the finger to what they found.
+VmaTree::Node* VmaTree::lookup_and_keep(Addr a) {
+  Node* n = const_cast<Node*>(lookup(a));
+  if (n) finger_ = n;
+  return n;
+}
+
 const Vma* VmaTree::find_vma(Addr a) const {
   const Node* n = lookup(a);
   return n ? &n->vma : nullptr;
 }
 
 Vma* VmaTree::find_vma(Addr a) {
-  return const_cast<Vma*>(static_cast<const VmaTree*>(this)->find_vma(a));
+  Node* n = lookup_and_keep(a);
+  return n ? &n->vma : nullptr;
 }
 
 const Vma* VmaTree::find_vma_prev(Addr a, const Vma** prev) const {
-  const Vma* v = find_vma(a);
-  *prev = v ? this->prev(v) : last();
-  return v;
+  const Node* n = lookup(a);
+  const Node* p = n ? n->prev : last_;
+  *prev = p ? &p->vma : nullptr;
+  return n ? &n->vma : nullptr;
 }
 
 Vma* VmaTree::find_vma_prev(Addr a, Vma** prev) {
-  const Vma* p = nullptr;
-  const Vma* v = static_cast<const VmaTree*>(this)->find_vma_prev(a, &p);
-  *prev = const_cast<Vma*>(p);
-  return const_cast<Vma*>(v);
+  Node* n = lookup_and_keep(a);
+  Node* p = n ? n->prev : last_;
+  *prev = p ? &p->vma : nullptr;
+  return n ? &n->vma : nullptr;
 }
 
 const Vma* VmaTree::find_vma_intersection(Addr start, Addr end) const {
@@ -348,11 +530,12 @@ const Vma* VmaTree::find_vma_intersection(Addr start, Addr end) const {
 }
 
 Vma* VmaTree::find_vma_intersection(Addr start, Addr end) {
-  return const_cast<Vma*>(static_cast<const VmaTree*>(this)->find_vma_intersection(start, end));
+  Vma* v = find_vma(start);
+  return v && v->vm_start < end ? v : nullptr;
 }
 
 const Vma* VmaTree::prev(const Vma* v) const {
-  const Node* n = predecessor(node_of(v));
+  const Node* n = node_of(v)->prev;
   return n ? &n->vma : nullptr;
 }
 
@@ -361,7 +544,7 @@ Vma* VmaTree::prev(const Vma* v) {
 }
 
 const Vma* VmaTree::next(const Vma* v) const {
-  const Node* n = successor(node_of(v));
+  const Node* n = node_of(v)->next;
   return n ? &n->vma : nullptr;
 }
 
@@ -370,14 +553,14 @@ Vma* VmaTree::next(const Vma* v) {
 }
 
 const Vma* VmaTree::first() const {
-  const Node* n = leftmost(root_);
+  const Node* n = first_;
   return n ? &n->vma : nullptr;
 }
 
 Vma* VmaTree::first() { return const_cast<Vma*>(static_cast<const VmaTree*>(this)->first()); }
 
 const Vma* VmaTree::last() const {
-  const Node* n = rightmost(root_);
+  const Node* n = last_;
   return n ? &n->vma : nullptr;
 }
 
@@ -407,7 +590,7 @@ const VmaTree::Node* VmaTree::first_fit(const Node* n, Addr threshold, Addr lo) 
   if (n->vma.vm_start > lo) {
     if (const Node* r = first_fit(n->left, threshold, lo)) return r;
   }
-  if (n->gap >= threshold && vm_start_gap(n->vma, stack_guard_gap_) >= lo) return n;
+  if (gap_of(n) >= threshold && vm_start_gap(n->vma, stack_guard_gap_) >= lo) return n;
   return first_fit(n->right, threshold, lo);
 }
 
@@ -418,7 +601,7 @@ const VmaTree::Node* VmaTree::last_fit(const Node* n, Addr threshold, Addr hi) c
   if (vm_end_gap(n->vma) <= hi) {
     if (const Node* r = last_fit(n->right, threshold, hi)) return r;
   }
-  if (n->gap >= threshold && n->gap_start <= hi) return n;
+  if (gap_of(n) >= threshold && prev_end_of(n) <= hi) return n;
   return last_fit(n->left, threshold, hi);
 }
 
@@ -431,10 +614,11 @@ std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
     // Later gaps start even higher (and so does the highest gap): if this one starts above
     // high_limit - L, nothing fits, as the kernel's "gap_start > high_limit" -ENOMEM says.
     const Addr gap_end = vm_start_gap(n->vma, stack_guard_gap_);
-    if (!gap_fits<Addr>(n->gap_start, gap_end, req.length, req.low_limit, req.high_limit,
+    if (!gap_fits<Addr>(prev_end_of(n), gap_end, req.length, req.low_limit, req.high_limit,
                         req.align_mask))
       return std::nullopt;
-    return place_bottom_up<Addr>(n->gap_start, req.low_limit, req.align_mask, req.align_offset);
+    return place_bottom_up<Addr>(prev_end_of(n), req.low_limit, req.align_mask,
+                                 req.align_offset);
   }
   const Addr highest = highest_vm_end();
   if (!highest_gap_fits<Addr>(highest, req.length, req.high_limit, req.align_mask))
@@ -455,7 +639,7 @@ std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const 
   // Earlier candidates end even lower: if this gap ends below low_limit + L, nothing fits, as
   // the kernel's "gap_end < low_limit" -ENOMEM says.
   const Addr gap_end = vm_start_gap(n->vma, stack_guard_gap_);
-  if (!gap_fits<Addr>(n->gap_start, gap_end, req.length, req.low_limit, req.high_limit,
+  if (!gap_fits<Addr>(prev_end_of(n), gap_end, req.length, req.low_limit, req.high_limit,
                       req.align_mask))
     return std::nullopt;
   return place_top_down<Addr>(gap_end, req.length, req.high_limit, req.align_mask,
@@ -488,7 +672,7 @@ const VmaTree::Node* VmaTree::last_raw_fit(const Node* n, Addr size, Addr hi) {
   if (n->vma.vm_end <= hi) {
     if (const Node* r = last_raw_fit(n->right, size, hi)) return r;
   }
-  if (n->raw_gap >= size && n->prev_end <= hi) return n;
+  if (n->raw_gap >= size && prev_end_of(n) <= hi) return n;
   return last_raw_fit(n->left, size, hi);
 }
 
@@ -505,13 +689,13 @@ std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) cons
   Addr first = 0;
   Addr last = 0;
   if (const Node* n = first_raw_fit(root_, size, min + (size - 1))) {
-    first = n->prev_end;
+    first = prev_end_of(n);
     last = n->vma.vm_start - 1;
-    const Node* p = predecessor(n);
+    const Node* p = n->prev;
     area.prev = p ? &p->vma : nullptr;
     area.next = &n->vma;
   } else {
-    area.prev = &rightmost(root_)->vma;
+    area.prev = &last_->vma;
     first = area.prev->vm_end;
     last = ~Addr{0};
   }
@@ -532,7 +716,7 @@ std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) 
     area.index = max - (size - 1);
     return area;
   }
-  const Node* top = rightmost(root_);
+  const Node* top = last_;
   Addr first = top->vma.vm_end;
   Addr last = ~Addr{0};
   if (empty_range_fits<Addr>(first, last, min, max, size)) {
@@ -540,11 +724,11 @@ std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) 
   } else {
     const Node* n = last_raw_fit(root_, size, max - (size - 1));
     if (!n) return std::nullopt;  // -EBUSY
-    first = n->prev_end;
+    first = prev_end_of(n);
     last = n->vma.vm_start - 1;
     // Earlier ranges end even lower: if this one ends too low, none fits (-EBUSY).
     if (!empty_range_fits<Addr>(first, last, min, max, size)) return std::nullopt;
-    const Node* p = predecessor(n);
+    const Node* p = n->prev;
     area.prev = p ? &p->vma : nullptr;
     area.next = &n->vma;
   }
@@ -616,7 +800,7 @@ std::optional<Addr> VmaTree::unmapped_area_topdown_v618(const GapRequest& req) c
 
 // ---- augmentation access and checking ----
 
-Addr VmaTree::gap(const Vma* v) const { return node_of(v)->gap; }
+Addr VmaTree::gap(const Vma* v) const { return gap_of(node_of(v)); }
 Addr VmaTree::subtree_gap(const Vma* v) const { return node_of(v)->subtree_gap; }
 
 Addr VmaTree::recompute_gap(const Vma* v) const {
@@ -667,25 +851,21 @@ bool VmaTree::check_augmentation(std::string* why) const {
       return {fail("VMAs out of order or overlapping: " + range(prev_node->vma) + " and " +
                    range(v)),
               0, 0, 0};
-    const Addr want_start = prev_node ? vm_end_gap(prev_node->vma) : 0;
-    if (n->gap_start != want_start)
-      return {fail("gap_start of " + range(v) + " is " + std::to_string(n->gap_start) +
-                   ", expected " + std::to_string(want_start)),
-              0, 0, 0};
-    const Addr want_gap = vma_gap<Addr>(vm_start_gap(v, stack_guard_gap_), want_start);
-    if (n->gap != want_gap)
-      return {fail("gap of " + range(v) + " is " + std::to_string(n->gap) + ", expected " +
-                   std::to_string(want_gap)),
-              0, 0, 0};
+    if (n->prev != prev_node || (prev_node ? prev_node->next : first_) != n)
+      return {fail("wrong vm_prev / vm_next link at " + range(v)), 0, 0, 0};
+    // prev_end and gap are derived from the stored raw gap (see Node); check both against
+    // their definitions.
     const Addr want_prev_end = prev_node ? prev_node->vma.vm_end : 0;
-    if (n->prev_end != want_prev_end)
-      return {fail("prev_end of " + range(v) + " is " + std::to_string(n->prev_end) +
-                   ", expected " + std::to_string(want_prev_end)),
-              0, 0, 0};
     const Addr want_raw = mmspec::raw_gap<Addr>(v.vm_start, want_prev_end);
     if (n->raw_gap != want_raw)
       return {fail("raw_gap of " + range(v) + " is " + std::to_string(n->raw_gap) +
                    ", expected " + std::to_string(want_raw)),
+              0, 0, 0};
+    const Addr want_start = prev_node ? vm_end_gap(prev_node->vma) : 0;
+    const Addr want_gap = vma_gap<Addr>(vm_start_gap(v, stack_guard_gap_), want_start);
+    if (gap_of(n) != want_gap)
+      return {fail("gap of " + range(v) + " is " + std::to_string(gap_of(n)) + ", expected " +
+                   std::to_string(want_gap)),
               0, 0, 0};
     prev_node = n;
     ++count;
@@ -698,7 +878,7 @@ bool VmaTree::check_augmentation(std::string* why) const {
               0, 0, 0};
     if (l.height - r.height > 1 || r.height - l.height > 1)
       return {fail("unbalanced at " + range(v)), 0, 0, 0};
-    const Addr want_subtree = mmspec::subtree_gap<Addr>(n->gap, l.subtree_gap, r.subtree_gap);
+    const Addr want_subtree = mmspec::subtree_gap<Addr>(want_gap, l.subtree_gap, r.subtree_gap);
     if (n->subtree_gap != want_subtree)
       return {fail("subtree_gap of " + range(v) + " is " + std::to_string(n->subtree_gap) +
                    ", expected " + std::to_string(want_subtree)),
@@ -713,6 +893,8 @@ bool VmaTree::check_augmentation(std::string* why) const {
     return {true, want_height, want_subtree, want_subtree_raw};
   };
   if (!visit(visit, root_, nullptr, 1).ok) return false;
+  if (last_ != prev_node || (prev_node && prev_node->next) || (!prev_node && first_))
+    return fail("wrong first / last VMA link");
   if (count != size_)
     return fail("size() is " + std::to_string(size_) + " but the tree holds " +
                 std::to_string(count) + " VMAs");
@@ -721,13 +903,13 @@ bool VmaTree::check_augmentation(std::string* why) const {
 
 // ---- iteration ----
 
-VmaTree::const_iterator VmaTree::begin() const { return const_iterator(leftmost(root_)); }
+VmaTree::const_iterator VmaTree::begin() const { return const_iterator(first_); }
 
 const Vma& VmaTree::const_iterator::operator*() const { return n_->vma; }
 const Vma* VmaTree::const_iterator::operator->() const { return &n_->vma; }
 
 VmaTree::const_iterator& VmaTree::const_iterator::operator++() {
-  n_ = successor(n_);
+  n_ = n_->next;
   return *this;
 }
 

@@ -110,7 +110,7 @@ struct EmptyArea {
 };
 
 class VmaTree {
-  struct Node;
+  struct Node;  // two cache lines, aligned to them (see vma_tree.cpp)
 
  public:
   // The kernel's stack_guard_gap (mm/mmap.c, default 256 pages; boot parameter stack_guard_gap).
@@ -245,30 +245,43 @@ class VmaTree {
   static const Node* node_of(const Vma* v);
 
   const Node* lookup(Addr a) const;
-  static const Node* leftmost(const Node* n);
-  static const Node* rightmost(const Node* n);
-  static const Node* successor(const Node* n);
-  static const Node* predecessor(const Node* n);
-  static Node* successor(Node* n);
+  Node* lookup_and_keep(Addr a);
   const Node* first_fit(const Node* n, Addr threshold, Addr lo) const;
   const Node* last_fit(const Node* n, Addr threshold, Addr hi) const;
   static const Node* first_raw_fit(const Node* n, Addr size, Addr lo);
   static const Node* last_raw_fit(const Node* n, Addr size, Addr hi);
 
-  void set_gap(Node* n, Addr gap_start, Addr prev_end) const;
-  static void update(Node* n);
-  static void propagate(Node* n);
-  void rebalance(Node* n);
+  Addr gap_of(const Node* n) const;
+  void update(Node* n) const;
+  void propagate(Node* n) const;
+  void rebalance(Node* n, const Node* must_reach);
   Node* rotate_left(Node* x);
   Node* rotate_right(Node* x);
   void replace_child(Node* parent, Node* old_child, Node* new_child);
 
-  static Node* clone(const Node* n, Node* parent);
-  static void destroy(Node* n);
+  Node* clone(const Node* n, Node* parent, Node*& last);
+  void destroy();
+
+  // Node storage: chunks of cache-line-aligned nodes, never moved or freed before the tree;
+  // erased nodes are reused (the last erased first, whose lines are still in the cache; in
+  // ASan builds the oldest first, and free nodes are poisoned).
+  Node* new_node();
+  void free_node(Node* n);
 
   Node* root_ = nullptr;
+  Node* first_ = nullptr;  // the lowest VMA (mm->mmap)
+  Node* last_ = nullptr;   // the highest
   std::size_t size_ = 0;
   Addr stack_guard_gap_;
+  Node* chunks_ = nullptr;     // the first node-sized slot of each chunk links the chunks
+  Node* free_ = nullptr;       // erased nodes, linked through their next field
+  Node* free_tail_ = nullptr;  // the last of them
+  Node* bump_ = nullptr;       // never-used nodes of the newest chunk: [bump_, bump_end_)
+  Node* bump_end_ = nullptr;
+  std::size_t chunk_nodes_ = 0;  // nodes in the newest chunk
+  // The node of the last non-const lookup, insert, adjust or refresh, or a neighbour of the
+  // last erased one; null if none. Lookups and inserts try it first (see lookup()).
+  Node* finger_ = nullptr;
 };
 
 }  // namespace mmspec
