@@ -177,6 +177,9 @@ class ModelBackend {
     return mmspec::sys_mprotect(*mm_, a, len, static_cast<std::uint64_t>(prot));
   }
   std::size_t count() const { return mm_->map_count; }
+  // Completes the tree's deferred gap updates (the report times them with the operations that
+  // left them).
+  void settle() const { mm_->vmas.complete_gap_updates(); }
   // start, end and protection of the VMA containing a (end == 0 if none).
   Vma at(Addr a) const {
     const Vma* v = mm_->vmas.find_vma(a);
@@ -270,6 +273,7 @@ class NaiveVmaList {
   }
 
   std::size_t count() const { return v_.size(); }
+  void settle() const {}
   Vma at(Addr a) const {
     const std::size_t i = find(a);
     return i < v_.size() && v_[i].vm_start <= a ? v_[i] : Vma{};

@@ -1,4 +1,4 @@
-// VmaTree: the AVL tree of VMAs with subtree gaps (see vma_tree.hpp for the invariants).
+// VmaTree: the balanced tree of VMAs with subtree gaps (see vma_tree.hpp for the invariants).
 #include "mmspec/vma_tree.hpp"
 
 #include <algorithm>
@@ -30,7 +30,7 @@ constexpr std::size_t kNodeAlign = 64;
 // exactly two cache lines and aligned to them (kNodeAlign), so that no node straddles a third
 // line: the first line holds the Vma (vm_start, vm_end and vm_flags, all that a descent or
 // gap_of() reads of it) and the left child, the second everything else a walk reads: the
-// right child, the links, the gaps and the height.
+// right child, the links, the gaps and the rank.
 //
 // Only the raw gap is stored. The other two per-node values of the invariants follow from it:
 //   prev_end(n)  = vm_start(n) - raw_gap(n)                   (prev_end_of)
@@ -47,7 +47,8 @@ struct alignas(kNodeAlign) VmaTree::Node {
   Addr raw_gap;          // raw_gap(vm_start, prev_end): the empty range below, guard ignored
   Addr subtree_gap;      // max of gap over this subtree
   Addr subtree_raw_gap;  // max of raw_gap over this subtree
-  int height;            // 1 for a leaf
+  int rank;              // WAVL rank: 0 for a leaf (see rebalancing below)
+  bool pending;          // in the tree's list of deferred gap updates (see defer())
 };
 
 // gap_start(n) = prev_end(n) above: vm_end_gap() must be vm_end whatever the flags (x86 has no
@@ -59,8 +60,8 @@ namespace {
 
 // Templates, so that they can take the private node type without naming it.
 template <class N>
-int height_of(const N* n) {
-  return n ? n->height : 0;
+int rank_of(const N* n) {
+  return n ? n->rank : -1;
 }
 template <class N>
 Addr subtree_gap_of(const N* n) {
@@ -88,6 +89,7 @@ VmaTree::VmaTree(Addr stack_guard_gap) : stack_guard_gap_(stack_guard_gap) {}
 
 VmaTree::VmaTree(const VmaTree& other)
     : size_(other.size_), stack_guard_gap_(other.stack_guard_gap_) {
+  other.flush();  // so that no copied node is pending
   Node* last = nullptr;
   root_ = clone(other.root_, nullptr, last);
   last_ = last;
@@ -121,6 +123,8 @@ VmaTree& VmaTree::operator=(VmaTree&& other) noexcept {
     bump_end_ = std::exchange(other.bump_end_, nullptr);
     chunk_nodes_ = std::exchange(other.chunk_nodes_, 0);
     finger_ = std::exchange(other.finger_, nullptr);
+    npending_ = std::exchange(other.npending_, 0);
+    std::copy(other.pending_, other.pending_ + npending_, pending_);
   }
   return *this;
 }
@@ -135,7 +139,7 @@ void VmaTree::clear() {
   size_ = 0;
 }
 
-// Recursion depth is the tree height, at most 1.44 log2(n + 2). last: the copy of the node
+// Recursion depth is the tree height, at most 2 log2(n) + 1. last: the copy of the node
 // before n in address order (in: the last node copied so far), to thread vm_prev / vm_next.
 VmaTree::Node* VmaTree::clone(const Node* n, Node* parent, Node*& last) {
   if (!n) return nullptr;
@@ -155,7 +159,7 @@ VmaTree::Node* VmaTree::clone(const Node* n, Node* parent, Node*& last) {
 // ---- node storage ----
 //
 // A chunk is one aligned allocation of node-sized slots; slot 0 holds the link to the previous
-// chunk (in its next field) and the chunk's slot count (in its height field), the others are
+// chunk (in its next field) and the chunk's slot count (in its rank field), the others are
 // nodes. Chunks grow from 16 to 1024 slots, so a small tree stays small. Nodes are trivially
 // destructible: freeing a chunk ends them all.
 
@@ -179,7 +183,7 @@ VmaTree::Node* VmaTree::new_node() {
       Node* chunk = static_cast<Node*>(
           ::operator new(slots * sizeof(Node), std::align_val_t{alignof(Node)}));
       chunk->next = chunks_;
-      chunk->height = static_cast<int>(slots);
+      chunk->rank = static_cast<int>(slots);
       chunks_ = chunk;
       chunk_nodes_ = slots;
       bump_ = chunk + 1;
@@ -211,7 +215,7 @@ void VmaTree::free_node(Node* n) {
 void VmaTree::destroy() {
   for (Node* c = chunks_; c;) {
     Node* const next = c->next;
-    const auto slots = static_cast<std::size_t>(c->height);
+    const auto slots = static_cast<std::size_t>(c->rank);
 #ifdef MMSPEC_ASAN
     ASAN_UNPOISON_MEMORY_REGION(c, slots * sizeof(Node));
 #endif
@@ -225,6 +229,7 @@ void VmaTree::destroy() {
   bump_end_ = nullptr;
   chunk_nodes_ = 0;
   finger_ = nullptr;
+  npending_ = 0;
 }
 
 // ---- node navigation ----
@@ -246,21 +251,19 @@ Addr VmaTree::gap_of(const Node* n) const {
   return vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), prev_end_of(n));
 }
 
-// mm/mmap.c vma_gap_callbacks (v5.15): recompute a node from its children; the same for the
-// raw gap (lib/maple_tree.c mas_update_gap, v6.18).
+// mm/mmap.c vma_gap_callbacks (v5.15): recompute a node's maxima from its children; the same
+// for the raw gap (lib/maple_tree.c mas_update_gap, v6.18).
 void VmaTree::update(Node* n) const {
   const Node* l = n->left;
   const Node* r = n->right;
-  n->height = 1 + std::max(height_of(l), height_of(r));
   n->subtree_gap = mmspec::subtree_gap<Addr>(gap_of(n), subtree_gap_of(l), subtree_gap_of(r));
   n->subtree_raw_gap =
       mmspec::subtree_gap<Addr>(n->raw_gap, subtree_raw_gap_of(l), subtree_raw_gap_of(r));
 }
 
-// mm/mmap.c vma_gap_update (v5.15): n's own gap changed; recompute it and its ancestors, up to
-// the first whose subtree maxima come out unchanged: nothing above that one depends on
-// anything else that changed (RB_DECLARE_CALLBACKS_MAX's propagate stops there too). Heights
-// do not change here.
+// mm/mmap.c vma_gap_update (v5.15): recompute n and its ancestors, up to the first whose
+// subtree maxima come out unchanged: nothing above that one depends on anything else that
+// changed (RB_DECLARE_CALLBACKS_MAX's propagate stops there too).
 void VmaTree::propagate(Node* n) const {
   for (; n; n = n->parent) {
     const Addr sg = n->subtree_gap;
@@ -268,6 +271,58 @@ void VmaTree::propagate(Node* n) const {
     update(n);
     if (n->subtree_gap == sg && n->subtree_raw_gap == srg) return;
   }
+}
+
+// ---- deferred gap updates ----
+//
+// The subtree maxima are brought up to date lazily (the ranks, and so the balance, never).
+// Invariant: every node that is not pending is consistent: its subtree_gap and subtree_raw_gap
+// are the maxima of its own gaps and of its children's stored values. A change to a node's own
+// gaps (insert's and erase's successor, adjust, refresh) or children (the parent of an inserted
+// or removed node, a rotation whose subtree's maxima came out different) only marks the node
+// pending; flush()
+// then runs propagate() from every pending node. Each such walk keeps the invariant for all
+// nodes but the pending ones left (a node whose values come out unchanged leaves its parent
+// consistent), so after the last one every node is consistent, and so every stored maximum is
+// exact. Every reader of the maxima (the gap searches, subtree_gap(), subtree_raw_gap(),
+// check_augmentation(), the copy constructor) flushes first; so no answer ever differs from
+// that of eager updates.
+//
+// Why: the callers change the tree in steps that pass through states no reader sees. A split
+// is adjust() (the successor's gap grows by the part cut off) then insert() (it shrinks back);
+// a merge erases the VMAs in the middle (the next gap grows) and then grows prev over them (it
+// shrinks back). Eagerly, each step's gap is a new maximum all the way to the root and then is
+// not any more: two walks of the full height per split or merge. Deferred, the flush finds
+// the successor's gap as it was and stops at once. The kernel, too, updates the gaps once at
+// the end of __vma_adjust (v5.15), after linking the inserted VMA.
+//
+// At most kMaxPending nodes wait: the list is flushed when full, so each change still costs
+// O(log n), amortised and at worst.
+
+void VmaTree::defer(Node* n) const {
+  if (!n || n->pending) return;
+  if (npending_ == kMaxPending) flush();
+  n->pending = true;
+  pending_[npending_++] = n;
+}
+
+void VmaTree::undefer(Node* n) {
+  if (!n->pending) return;
+  n->pending = false;
+  for (std::size_t i = 0; i < npending_; ++i) {
+    if (pending_[i] == n) {
+      pending_[i] = pending_[--npending_];
+      return;
+    }
+  }
+}
+
+void VmaTree::flush() const {
+  for (std::size_t i = 0; i < npending_; ++i) {
+    pending_[i]->pending = false;
+    propagate(pending_[i]);
+  }
+  npending_ = 0;
 }
 
 void VmaTree::replace_child(Node* parent, Node* old_child, Node* new_child) {
@@ -305,33 +360,111 @@ VmaTree::Node* VmaTree::rotate_right(Node* x) {
   return y;
 }
 
-// The one upward walk of insert and erase: from n (the lowest node whose subtree changed) to
-// the root, recomputing each node and restoring the AVL balance (a rotation recomputes the
-// nodes it moves). must_reach is null or an ancestor of n (or n itself) whose own gap changed
-// or that took another node's place. Once the walk is at or above must_reach, it stops at the
-// first position whose subtree comes out with the height and both maxima it had before the
-// change: every value above depends only on those three and on nodes that did not change.
-// The values compared are those stored at that position before the walk touched it (for a
-// rotated position, those of the node that stood there; erase() stores the removed node's
-// values in the node that takes its place).
-void VmaTree::rebalance(Node* n, const Node* must_reach) {
-  bool reached = must_reach == nullptr;
-  while (n) {
-    if (n == must_reach) reached = true;
-    const int h = n->height;
-    const Addr sg = n->subtree_gap;
-    const Addr srg = n->subtree_raw_gap;
-    update(n);
-    const int balance = height_of(n->left) - height_of(n->right);
-    if (balance > 1) {
-      if (height_of(n->left->left) < height_of(n->left->right)) rotate_left(n->left);
-      n = rotate_right(n);
-    } else if (balance < -1) {
-      if (height_of(n->right->right) < height_of(n->right->left)) rotate_right(n->right);
-      n = rotate_left(n);
+// ---- rebalancing: a WAVL tree ----
+//
+// The tree is a weak AVL tree (Haeupler, Sen, Tarjan, "Rank-balanced trees", ACM TALG 11(4),
+// 2015). Every node has a rank, an absent child rank -1; the rank difference of a child is its
+// parent's rank minus its own. Rules: every rank difference is 1 or 2, and every leaf has rank
+// 0. Built by insertions only, it is exactly an AVL tree (rank = height - 1, height below
+// 1.44 log2(n + 2)); with deletions its height stays at most 2 log2(n) + 1. Unlike
+// AVL it needs O(1) amortised rank changes per insertion or deletion, in any mix: an AVL tree
+// whose path to a leaf is perfectly balanced (as the one built from VMAs mapped in address
+// order) changes every height on that path when the leaf comes and again when it goes, a WAVL
+// tree only the first time. At most two rotations per change.
+//
+// The rank walks below touch no maxima: rotations recompute the nodes they move, and the
+// lowest node whose children changed is deferred (see defer()).
+
+// If the rotations that replaced a subtree's root (whose maxima were sg, srg) by top changed
+// those maxima, top's parent is no longer consistent.
+void VmaTree::note_rotation(const Node* top, Addr sg, Addr srg) const {
+  if (top->subtree_gap != sg || top->subtree_raw_gap != srg) defer(top->parent);
+}
+
+// WAVL insertion rebalancing, from the new leaf x (rank 0).
+void VmaTree::insert_fixup(Node* x) {
+  Node* p = x->parent;
+  while (p && p->rank == x->rank) {  // x is a 0-child
+    const bool left = p->left == x;
+    const Node* s = left ? p->right : p->left;
+    if (p->rank - rank_of(s) == 1) {  // p is a 0,1 node: promote it, go up
+      ++p->rank;
+      x = p;
+      p = p->parent;
+      continue;
     }
-    if (reached && n->height == h && n->subtree_gap == sg && n->subtree_raw_gap == srg) return;
-    n = n->parent;
+    // p is a 0,2 node: one single or double rotation ends it.
+    const Addr sg = p->subtree_gap;
+    const Addr srg = p->subtree_raw_gap;
+    Node* inner = left ? x->right : x->left;
+    Node* top;
+    if (!inner || x->rank - inner->rank == 2) {
+      top = left ? rotate_right(p) : rotate_left(p);
+      --p->rank;
+    } else {
+      if (left) {
+        rotate_left(x);
+        top = rotate_right(p);
+      } else {
+        rotate_right(x);
+        top = rotate_left(p);
+      }
+      ++inner->rank;
+      --x->rank;
+      --p->rank;
+    }
+    note_rotation(top, sg, srg);
+    return;
+  }
+}
+
+// WAVL deletion rebalancing. p lost a child: x (possibly null) now stands in the removed
+// node's place, on p's left if x_left.
+void VmaTree::erase_fixup(Node* p, Node* x, bool x_left) {
+  if (!p) return;
+  if (!p->left && !p->right && p->rank == 1) {  // a 2,2 leaf: demote it, go up
+    p->rank = 0;
+    x = p;
+    p = p->parent;
+    if (p) x_left = p->left == x;
+  }
+  while (p && p->rank - rank_of(x) == 3) {  // x is a 3-child; its sibling y is not null
+    Node* y = x_left ? p->right : p->left;
+    if (p->rank - y->rank == 2) {  // y is a 2-child: demote p, go up
+      --p->rank;
+    } else if (y->rank - rank_of(y->left) == 2 && y->rank - rank_of(y->right) == 2) {
+      --p->rank;  // y is a 2,2 node: demote both, go up
+      --y->rank;
+    } else {
+      // One single or double rotation ends it.
+      const Addr sg = p->subtree_gap;
+      const Addr srg = p->subtree_raw_gap;
+      Node* w = x_left ? y->right : y->left;  // y's outer child
+      Node* v = x_left ? y->left : y->right;  // y's inner child
+      Node* top;
+      if (y->rank - rank_of(w) == 1) {
+        top = x_left ? rotate_left(p) : rotate_right(p);
+        ++y->rank;
+        --p->rank;
+        if (!p->left && !p->right) p->rank = 0;  // p became a leaf
+      } else {  // v is a 1-child
+        if (x_left) {
+          rotate_right(y);
+          top = rotate_left(p);
+        } else {
+          rotate_left(y);
+          top = rotate_right(p);
+        }
+        v->rank += 2;
+        --y->rank;
+        p->rank -= 2;
+      }
+      note_rotation(top, sg, srg);
+      return;
+    }
+    x = p;
+    p = p->parent;
+    if (p) x_left = p->left == x;
   }
 }
 
@@ -371,18 +504,22 @@ Vma* VmaTree::insert(const Vma& v) {
       }
     }
   }
-  Node* n = new (new_node()) Node{v,    nullptr, nullptr, parent, pred,
-                                  succ, mmspec::raw_gap<Addr>(v.vm_start, end_of(pred)), 0, 0, 1};
+  Node* n = new (new_node()) Node{v,       nullptr, nullptr, parent, pred, succ,
+                                  mmspec::raw_gap<Addr>(v.vm_start, end_of(pred)),
+                                  0,       0,       0,      false};
   update(n);
   *link = n;
   (pred ? pred->next : first_) = n;
   (succ ? succ->prev : last_) = n;
   ++size_;
   // The successor's gap now ends at the new VMA: the case the kernel handles in __vma_link_rb
-  // by updating vma->vm_next before linking (v5.15). succ is the lowest ancestor of the new
-  // leaf that has it on its left: the walk passes it.
-  if (succ) succ->raw_gap = mmspec::raw_gap<Addr>(succ->vma.vm_start, v.vm_end);
-  rebalance(parent, succ);
+  // by updating vma->vm_next before linking (v5.15).
+  if (succ) {
+    succ->raw_gap = mmspec::raw_gap<Addr>(succ->vma.vm_start, v.vm_end);
+    defer(succ);
+  }
+  defer(parent);
+  insert_fixup(n);
   finger_ = n;
   return &n->vma;
 }
@@ -393,18 +530,28 @@ void VmaTree::erase(Vma* v) {
   Node* const p = x->prev;
   Node* const s = x->next;
   finger_ = p ? p : s;
+  undefer(x);
   (p ? p->next : first_) = s;
   (s ? s->prev : last_) = p;
-  // The successor's empty range now reaches down to x's predecessor.
-  if (s) s->raw_gap = mmspec::raw_gap<Addr>(s->vma.vm_start, end_of(p));
-  Node* from;               // where the walk starts
-  const Node* must_reach;   // see rebalance()
+  // The successor's empty range now reaches down to x's predecessor. Wherever s ends up below
+  // (in x's place, or where it was), it is then consistent but for its own gaps.
+  if (s) {
+    s->raw_gap = mmspec::raw_gap<Addr>(s->vma.vm_start, end_of(p));
+    defer(s);
+  }
+  Node* from;        // the parent of the place a node left
+  Node* replacement;  // what stands there now (may be null)
+  bool on_left;       // whether that place is from's left child
   if (x->left && x->right) {
-    // Relink (never copy) the in-order successor y = s into x's place, so Vma* stay valid.
+    // Relink (never copy) the in-order successor y = s into x's place, so Vma* stay valid;
+    // the place y left is then the one that lost a node.
     Node* y = s;
+    replacement = y->right;
     if (y->parent == x) {
       from = y;
+      on_left = false;
     } else {
+      on_left = true;
       from = y->parent;
       from->left = y->right;
       if (y->right) y->right->parent = from;
@@ -415,29 +562,23 @@ void VmaTree::erase(Vma* v) {
     x->left->parent = y;
     y->parent = x->parent;
     replace_child(x->parent, x, y);
-    // What stood at this position before, for the walk's comparison.
-    y->height = x->height;
+    // x's rank, and the maxima x's parent is consistent with until y (deferred above) is
+    // recomputed.
+    y->rank = x->rank;
     y->subtree_gap = x->subtree_gap;
     y->subtree_raw_gap = x->subtree_raw_gap;
-    must_reach = y;
   } else {
-    Node* child = x->left ? x->left : x->right;
-    if (child) child->parent = x->parent;
-    replace_child(x->parent, x, child);
-    if (x->right) {
-      // s is in x's right subtree (its leftmost node; in an AVL tree the lone child itself,
-      // a leaf): start there, as its gap changed, and go on at least to x's old parent.
-      from = s;
-      must_reach = x->parent;
-    } else {
-      // s is null or the lowest ancestor having x on its left.
-      from = x->parent;
-      must_reach = s;
-    }
+    // The lone child (if any) takes x's place with its subtree unchanged.
+    replacement = x->left ? x->left : x->right;
+    from = x->parent;
+    on_left = from && from->left == x;
+    if (replacement) replacement->parent = from;
+    replace_child(from, x, replacement);
   }
   free_node(x);
   --size_;
-  rebalance(from, must_reach);
+  defer(from);
+  erase_fixup(from, replacement, on_left);
 }
 
 // mm/mmap.c __vma_adjust's vma_gap_update calls (v5.15): the node keeps its place.
@@ -452,13 +593,13 @@ void VmaTree::refresh(Vma* v) {
   Node* x = node_of(v);
   finger_ = x;
   x->raw_gap = mmspec::raw_gap<Addr>(x->vma.vm_start, end_of(x->prev));
-  propagate(x);
-  // The successor's gaps depend only on x's vm_end: recompute them only if that moved.
+  defer(x);
+  // The successor's gaps depend only on x's vm_end: touch them only if that moved.
   if (Node* s = x->next) {
     const Addr g = mmspec::raw_gap<Addr>(s->vma.vm_start, x->vma.vm_end);
     if (g != s->raw_gap) {
       s->raw_gap = g;
-      propagate(s);
+      defer(s);
     }
   }
 }
@@ -606,6 +747,7 @@ const VmaTree::Node* VmaTree::last_fit(const Node* n, Addr threshold, Addr hi) c
 }
 
 std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
+  flush();
   if (!gap_request_ok<Addr>(req.length, req.low_limit, req.high_limit, req.align_mask))
     return std::nullopt;
   const Addr L = search_length<Addr>(req.length, req.align_mask);
@@ -627,6 +769,7 @@ std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
 }
 
 std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const {
+  flush();
   if (!gap_request_ok<Addr>(req.length, req.low_limit, req.high_limit, req.align_mask))
     return std::nullopt;
   // The highest gap first; the kernel places there against high_limit itself.
@@ -678,6 +821,7 @@ const VmaTree::Node* VmaTree::last_raw_fit(const Node* n, Addr size, Addr hi) {
 
 // lib/maple_tree.c mas_empty_area (v6.18).
 std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) const {
+  flush();
   if (!empty_area_request_ok<Addr>(min, max, size)) return std::nullopt;  // -EINVAL
   EmptyArea area;
   if (!root_) {
@@ -708,6 +852,7 @@ std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) cons
 
 // lib/maple_tree.c mas_empty_area_rev (v6.18).
 std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) const {
+  flush();
   if (!empty_area_request_ok<Addr>(min, max, size)) return std::nullopt;  // -EINVAL
   EmptyArea area;
   if (!root_) {
@@ -801,7 +946,10 @@ std::optional<Addr> VmaTree::unmapped_area_topdown_v618(const GapRequest& req) c
 // ---- augmentation access and checking ----
 
 Addr VmaTree::gap(const Vma* v) const { return gap_of(node_of(v)); }
-Addr VmaTree::subtree_gap(const Vma* v) const { return node_of(v)->subtree_gap; }
+Addr VmaTree::subtree_gap(const Vma* v) const {
+  flush();
+  return node_of(v)->subtree_gap;
+}
 
 Addr VmaTree::recompute_gap(const Vma* v) const {
   const Vma* p = prev(v);
@@ -809,14 +957,23 @@ Addr VmaTree::recompute_gap(const Vma* v) const {
 }
 
 Addr VmaTree::raw_gap(const Vma* v) const { return node_of(v)->raw_gap; }
-Addr VmaTree::subtree_raw_gap(const Vma* v) const { return node_of(v)->subtree_raw_gap; }
+Addr VmaTree::subtree_raw_gap(const Vma* v) const {
+  flush();
+  return node_of(v)->subtree_raw_gap;
+}
 
 Addr VmaTree::recompute_raw_gap(const Vma* v) const {
   const Vma* p = prev(v);
   return mmspec::raw_gap<Addr>(v->vm_start, p ? p->vm_end : 0);
 }
 
-int VmaTree::height() const { return height_of(root_); }
+// O(n): the ranks bound the height (height - 1 <= rank <= 2 (height - 1)) but do not give it.
+int VmaTree::height() const {
+  auto h = [](auto& self, const Node* n) -> int {
+    return n ? 1 + std::max(self(self, n->left), self(self, n->right)) : 0;
+  };
+  return h(h, root_);
+}
 
 bool VmaTree::check_augmentation(std::string* why) const {
   auto fail = [why](std::string msg) {
@@ -828,11 +985,37 @@ bool VmaTree::check_augmentation(std::string* why) const {
   };
   if (root_ && root_->parent) return fail("root has a parent");
 
+  // The deferred updates first: the pending list is exactly the nodes marked pending, and
+  // every other node is consistent with its children (the invariant flush() relies on); the
+  // walk along vm_next is bounded by size() so that a cycle ends in a report.
+  {
+    std::size_t marked = 0;
+    std::size_t seen = 0;
+    for (const Node* n = first_; n; n = n->next) {
+      if (++seen > size_) return fail("more VMAs along vm_next than size()");
+      if (n->pending) {
+        ++marked;
+        continue;
+      }
+      const Addr sg =
+          mmspec::subtree_gap<Addr>(gap_of(n), subtree_gap_of(n->left), subtree_gap_of(n->right));
+      const Addr srg = mmspec::subtree_gap<Addr>(n->raw_gap, subtree_raw_gap_of(n->left),
+                                                 subtree_raw_gap_of(n->right));
+      if (n->subtree_gap != sg || n->subtree_raw_gap != srg)
+        return fail("subtree maxima of " + range(n->vma) +
+                    " stale although no update of it is pending");
+    }
+    if (marked != npending_) return fail("pending list and pending marks disagree");
+    for (std::size_t i = 0; i < npending_; ++i)
+      if (!pending_[i]->pending) return fail("pending list and pending marks disagree");
+  }
+  flush();
+
   // In-order pass over the structure, recursing at most max_depth deep so that a corrupted
   // (cyclic) tree ends in a report, not in a stack overflow.
   struct Result {
     bool ok;
-    int height;
+    int rank;
     Addr subtree_gap;
     Addr subtree_raw_gap;
   };
@@ -840,7 +1023,7 @@ bool VmaTree::check_augmentation(std::string* why) const {
   const Node* prev_node = nullptr;
   std::size_t count = 0;
   auto visit = [&](auto& self, const Node* n, const Node* parent, int depth) -> Result {
-    if (!n) return {true, 0, 0, 0};
+    if (!n) return {true, -1, 0, 0};
     if (depth > max_depth) return {fail("tree deeper than " + std::to_string(max_depth)), 0, 0, 0};
     if (n->parent != parent) return {fail("wrong parent link at " + range(n->vma)), 0, 0, 0};
     const Result l = self(self, n->left, n, depth + 1);
@@ -871,13 +1054,13 @@ bool VmaTree::check_augmentation(std::string* why) const {
     ++count;
     const Result r = self(self, n->right, n, depth + 1);
     if (!r.ok) return r;
-    const int want_height = 1 + std::max(l.height, r.height);
-    if (n->height != want_height)
-      return {fail("height of " + range(v) + " is " + std::to_string(n->height) +
-                   ", expected " + std::to_string(want_height)),
+    // The WAVL rules: rank differences 1 or 2, leaves of rank 0.
+    const int dl = n->rank - l.rank;
+    const int dr = n->rank - r.rank;
+    if (dl < 1 || dl > 2 || dr < 1 || dr > 2 || (!n->left && !n->right && n->rank != 0))
+      return {fail("rank rule broken at " + range(v) + ": rank " + std::to_string(n->rank) +
+                   ", children " + std::to_string(l.rank) + " and " + std::to_string(r.rank)),
               0, 0, 0};
-    if (l.height - r.height > 1 || r.height - l.height > 1)
-      return {fail("unbalanced at " + range(v)), 0, 0, 0};
     const Addr want_subtree = mmspec::subtree_gap<Addr>(want_gap, l.subtree_gap, r.subtree_gap);
     if (n->subtree_gap != want_subtree)
       return {fail("subtree_gap of " + range(v) + " is " + std::to_string(n->subtree_gap) +
@@ -890,7 +1073,7 @@ bool VmaTree::check_augmentation(std::string* why) const {
                    std::to_string(n->subtree_raw_gap) + ", expected " +
                    std::to_string(want_subtree_raw)),
               0, 0, 0};
-    return {true, want_height, want_subtree, want_subtree_raw};
+    return {true, n->rank, want_subtree, want_subtree_raw};
   };
   if (!visit(visit, root_, nullptr, 1).ok) return false;
   if (last_ != prev_node || (prev_node && prev_node->next) || (!prev_node && first_))

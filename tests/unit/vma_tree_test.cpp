@@ -710,14 +710,17 @@ class Differential {
  public:
   // guard_heavy: a quarter of the changes put a VMA inside a VM_GROWSDOWN VMA's guard gap, or
   // a VM_GROWSDOWN VMA just above others (where v5.15 and v6.18 answer differently).
-  Differential(std::uint64_t seed, Addr guard, Addr universe_pages, bool guard_heavy = false)
+  // compare_every: steps between two comparisons (a long stretch overflows the tree's list of
+  // deferred gap updates).
+  Differential(std::uint64_t seed, Addr guard, Addr universe_pages, bool guard_heavy = false,
+               int compare_every = 5)
       : rng_(seed), tree_(guard), ref_{guard, {}}, pages_(universe_pages),
-        guard_heavy_(guard_heavy) {}
+        guard_heavy_(guard_heavy), compare_every_(compare_every) {}
 
   void run(int steps) {
     for (int step = 0; step < steps; ++step) {
       mutate();
-      if (step % 5 == 0) compare(step);
+      if (step % compare_every_ == 0) compare(step);
       if (::testing::Test::HasFatalFailure()) return;
     }
     compare(steps);
@@ -734,6 +737,16 @@ class Differential {
     const int want_insert = n < 150 ? 70 : n < 300 ? 45 : 20;
     if (guard_heavy_ && n > 0 && chance(25)) {
       do_insert_in_guard();
+      return;
+    }
+    // The steps of a split and of a merge, as the model takes them: the tree passes through
+    // a state with a larger gap that the next step takes back, and inserts next to the VMA it
+    // just changed (its finger).
+    if (n > 0 && chance(15)) {
+      if (chance(50))
+        do_split();
+      else
+        do_merge_next();
       return;
     }
     const Addr roll = pick(0, 99);
@@ -818,6 +831,48 @@ class Differential {
     v.vm_pgoff = s >> PAGE_SHIFT;
     ref_.vmas.erase(it);
     ref_.vmas.emplace(s, std::make_pair(v, h));
+  }
+
+  // Cuts a VMA of at least two pages in two: adjust() keeps one part (the lower or the upper)
+  // in the node, insert() adds the other right next to it.
+  void do_split() {
+    auto it = random_entry();
+    auto [v, h] = it->second;
+    const Addr pages = (v.vm_end - v.vm_start) / P;
+    if (pages < 2) return;
+    const Addr cut = v.vm_start + pick(1, pages - 1) * P;
+    Vma keep = v, other = v;
+    if (chance(50)) {  // the node keeps the lower part (mm/vma.c __split_vma, new_below = 0)
+      keep.vm_end = cut;
+      other.vm_start = cut;
+    } else {  // the node keeps the upper part (new_below = 1)
+      keep.vm_start = cut;
+      other.vm_end = cut;
+    }
+    keep.vm_pgoff = keep.vm_start >> PAGE_SHIFT;
+    other.vm_pgoff = other.vm_start >> PAGE_SHIFT;
+    tree_.adjust(h, keep.vm_start, keep.vm_end);
+    h->vm_pgoff = keep.vm_pgoff;
+    Vma* o = tree_.insert(other);
+    ASSERT_TRUE(same(*o, other));
+    ref_.vmas.erase(it);
+    ref_.vmas.emplace(keep.vm_start, std::make_pair(keep, h));
+    ref_.vmas.emplace(other.vm_start, std::make_pair(other, o));
+  }
+
+  // Erases the VMA after a random one, then grows the random one over the freed space (up to
+  // the erased VMA's end, or less).
+  void do_merge_next() {
+    auto it = random_entry();
+    auto nx = std::next(it);
+    if (nx == ref_.vmas.end()) return;
+    const Addr end = nx->second.first.vm_end;
+    tree_.erase(nx->second.second);
+    ref_.vmas.erase(nx);
+    auto [v, h] = it->second;
+    v.vm_end = v.vm_end + pick(0, (end - v.vm_end) / P) * P;
+    tree_.adjust(h, v.vm_start, v.vm_end);
+    it->second.first = v;
   }
 
   void do_toggle_growsdown() {
@@ -946,6 +1001,51 @@ class Differential {
     }
   }
 
+  // One search of a random kind, as the first reader after the last changes: whichever it is,
+  // it must complete the deferred gap updates itself.
+  void first_search() {
+    const GapRequest r = random_request();
+    SCOPED_TRACE("first search, " + describe(r));
+    switch (pick(0, 5)) {
+      case 0:
+      case 1: {
+        const std::vector<Ref618::Range> ranges = Ref618::ranges(ref_);
+        const Addr min = pick(0, pages_ * P);
+        const Addr max = min + pick(0, pages_) * P;
+        const Addr size = pick(1, 8) * P;
+        if (pick(0, 1)) {
+          const auto want = Ref618::lowest(ranges, min, max, size);
+          const auto got = tree_.empty_area(min, max, size);
+          ASSERT_EQ(got.has_value(), want.has_value());
+          if (got) ASSERT_EQ(got->index, want->first);
+        } else {
+          const auto want = Ref618::highest(ranges, min, max, size);
+          const auto got = tree_.empty_area_rev(min, max, size);
+          ASSERT_EQ(got.has_value(), want.has_value());
+          if (got) ASSERT_EQ(got->last, want->first);
+        }
+        break;
+      }
+      case 2:
+      case 3: {
+        const std::vector<Ref618::Range> ranges = Ref618::ranges(ref_);
+        if (pick(0, 1))
+          ASSERT_EQ(tree_.unmapped_area_v618(r), Ref618::bottom_up(ref_, ranges, r).addr);
+        else
+          ASSERT_EQ(tree_.unmapped_area_topdown_v618(r), Ref618::top_down(ref_, ranges, r).addr);
+        break;
+      }
+      default: {
+        Addr highest = 0;
+        const std::vector<Ref::Gap> gaps = ref_.gaps(&highest);
+        if (pick(0, 1))
+          ASSERT_EQ(tree_.unmapped_area(r), Ref::bottom_up(r, gaps, highest));
+        else
+          ASSERT_EQ(tree_.unmapped_area_topdown(r), Ref::top_down(r, gaps, highest));
+      }
+    }
+  }
+
   std::string describe(const GapRequest& r) const {
     return "length=" + std::to_string(r.length) + " low=" + std::to_string(r.low_limit) +
            " high=" + std::to_string(r.high_limit) + " mask=" + std::to_string(r.align_mask) +
@@ -955,7 +1055,15 @@ class Differential {
 
   void compare(int step) {
     SCOPED_TRACE("step " + std::to_string(step));
-    ASSERT_EQ(checked(tree_), "ok");
+    // Every other time the structure is checked last, so that the lookups and searches below
+    // meet the deferred gap updates of the last steps (and complete them themselves).
+    const bool check_first = compares_++ % 2 == 0;
+    if (check_first) {
+      ASSERT_EQ(checked(tree_), "ok");
+    } else {
+      first_search();
+      if (::testing::Test::HasFatalFailure()) return;
+    }
     ASSERT_EQ(tree_.size(), ref_.vmas.size());
     // Same VMAs in the same order, and every handle still points at its VMA.
     auto it = ref_.vmas.begin();
@@ -1030,6 +1138,9 @@ class Differential {
       if (up) ++found_up_;
       if (down && *down < highest) ++found_down_in_tree_;
     }
+    if (!check_first) {
+      ASSERT_EQ(checked(tree_), "ok");
+    }
   }
 
  public:
@@ -1043,6 +1154,8 @@ class Differential {
   Ref ref_;
   Addr pages_;
   bool guard_heavy_;
+  int compare_every_;
+  int compares_ = 0;
 };
 
 // 4 x 3,000 + 2 x 4,000 = 20,000 random operations, compared after every fifth.
@@ -1056,6 +1169,17 @@ TEST(VmaTreeRandom, DifferentialSmallGuard) {
     // The searches must really have found places, in the tree and not only above it.
     EXPECT_GT(d.found_up_, d.searches_ / 4);
     EXPECT_GT(d.found_down_in_tree_, 0);
+  }
+}
+
+// Long stretches of changes with no reader in between: the list of deferred gap updates fills
+// up and is completed by the changes themselves.
+TEST(VmaTreeRandom, DifferentialRareComparisons) {
+  for (std::uint64_t seed : {5u, 6u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Differential d(seed, 16 * P, 1 << 15, /*guard_heavy=*/false, /*compare_every=*/61);
+    d.run(6000);
+    if (HasFatalFailure()) return;
   }
 }
 
@@ -1110,6 +1234,171 @@ TEST(VmaTreeRandom618, GuardHeavyNearZero) {
     if (HasFatalFailure()) return;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The links, the finger, the deferred gap updates and the node storage.
+
+// vm_prev / vm_next, first and last, through inserts and erases at both ends and inside.
+TEST(VmaTreeLinks, FollowAddressOrder) {
+  VmaTree t;
+  EXPECT_EQ(t.first(), nullptr);
+  EXPECT_EQ(t.last(), nullptr);
+  Vma* b = t.insert(make(0x3000, 0x4000));
+  EXPECT_EQ(t.first(), b);
+  EXPECT_EQ(t.last(), b);
+  Vma* a = t.insert(make(0x1000, 0x2000));
+  Vma* d = t.insert(make(0x7000, 0x8000));
+  Vma* c = t.insert(make(0x5000, 0x6000));
+  EXPECT_EQ(t.first(), a);
+  EXPECT_EQ(t.last(), d);
+  EXPECT_EQ(t.next(a), b);
+  EXPECT_EQ(t.next(b), c);
+  EXPECT_EQ(t.next(c), d);
+  EXPECT_EQ(t.prev(d), c);
+  EXPECT_EQ(t.prev(b), a);
+  EXPECT_EQ(t.prev(a), nullptr);
+  t.erase(c);
+  EXPECT_EQ(t.next(b), d);
+  EXPECT_EQ(t.prev(d), b);
+  t.erase(a);
+  EXPECT_EQ(t.first(), b);
+  EXPECT_EQ(t.prev(b), nullptr);
+  t.erase(d);
+  EXPECT_EQ(t.last(), b);
+  EXPECT_EQ(t.next(b), nullptr);
+  EXPECT_EQ(t.highest_vm_end(), 0x4000u);
+  EXPECT_EQ(checked(t), "ok");
+}
+
+// find_vma answers from the finger exactly what the descent from the root answers: for every
+// VMA as the finger, at addresses inside, below, above and at the ends of it and its
+// neighbours. The copy has no finger, so it always descends.
+TEST(VmaTreeFinger, LookupsMatchTheDescent) {
+  VmaTree t;
+  for (Addr i = 1; i <= 40; ++i) t.insert(make(i * 4 * P, (i * 4 + 1 + i % 3) * P));
+  const VmaTree plain(t);
+  std::vector<Addr> probes = {0, P, ~Addr{0}};
+  for (const Vma& v : plain)
+    for (Addr a : {v.vm_start - P, v.vm_start - 1, v.vm_start, v.vm_start + 1, v.vm_end - 1,
+                   v.vm_end, v.vm_end + 1})
+      probes.push_back(a);
+  for (const Vma& f : plain) {
+    for (Addr a : probes) {
+      ASSERT_NE(t.find_vma(f.vm_start), nullptr);  // moves the finger to f
+      const Vma* want = plain.find_vma(a);
+      const Vma* got = t.find_vma(a);
+      ASSERT_EQ(got == nullptr, want == nullptr) << "finger " << f.vm_start << " a " << a;
+      if (got) {
+        ASSERT_EQ(got->vm_start, want->vm_start) << "finger " << f.vm_start << " a " << a;
+      }
+      Vma* prev = nullptr;
+      t.find_vma(f.vm_start);
+      EXPECT_EQ(t.find_vma_prev(a, &prev), got);
+      EXPECT_EQ(prev, got ? t.prev(got) : t.last());
+    }
+  }
+  EXPECT_EQ(checked(t), "ok");
+}
+
+// Inserts right next to the finger (as a split does after adjusting the VMA) and far from it
+// keep every invariant.
+TEST(VmaTreeFinger, InsertsNextToTheFinger) {
+  VmaTree t;
+  for (Addr i = 0; i < 200; ++i) t.insert(make(i * 8 * P, (i * 8 + 6) * P));
+  for (Addr i = 0; i < 200; i += 3) {
+    Vma* v = t.find_vma(i * 8 * P);
+    ASSERT_NE(v, nullptr);
+    // Lower part stays, upper part inserted after it (the finger is its predecessor).
+    t.adjust(v, i * 8 * P, (i * 8 + 2) * P);
+    Vma* upper = t.insert(make((i * 8 + 2) * P, (i * 8 + 6) * P));
+    ASSERT_EQ(t.prev(upper), v);
+    // Upper part stays, lower part inserted before it (the finger is its successor).
+    t.adjust(upper, (i * 8 + 4) * P, (i * 8 + 6) * P);
+    Vma* middle = t.insert(make((i * 8 + 2) * P, (i * 8 + 4) * P));
+    ASSERT_EQ(t.next(middle), upper);
+    ASSERT_EQ(t.prev(middle), v);
+  }
+  EXPECT_EQ(t.size(), 200u + 2 * 67u);
+  EXPECT_EQ(checked(t), "ok");
+}
+
+// A gap that grows for one step and shrinks back (a split, a merge) leaves the maxima as they
+// were; one that stays is found by the next search without any explicit update.
+TEST(VmaTreeDeferred, TransientAndLastingGaps) {
+  VmaTree t;
+  for (Addr i = 0; i < 1000; ++i) t.insert(make(i * 4 * P, (i * 4 + 3) * P));  // 1-page holes
+  Vma* root_like = t.find_vma(500 * 4 * P);
+  const Addr before = t.subtree_gap(root_like);
+  EXPECT_EQ(before, P);
+  // Split of VMA 700 as the model does it: shrink, then insert the rest.
+  Vma* v = t.find_vma(700 * 4 * P);
+  t.adjust(v, 700 * 4 * P, (700 * 4 + 1) * P);
+  t.insert(make((700 * 4 + 1) * P, (700 * 4 + 3) * P));
+  EXPECT_EQ(t.subtree_gap(root_like), P);
+  EXPECT_EQ(checked(t), "ok");
+  // Now a lasting 5-page hole [1199, 1204) pages: the top-down searches must find it.
+  t.erase(t.find_vma(300 * 4 * P));
+  const auto a = t.unmapped_area_topdown({3 * P, 0, 4000 * P});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(*a, 1201 * P);
+  const auto e = t.empty_area_rev(0, 4000 * P - 1, 4 * P);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->index, 1200 * P);
+  EXPECT_EQ(e->last, 1204 * P - 1);
+  EXPECT_EQ(checked(t), "ok");
+}
+
+// A copy completes the source's deferred updates; a move carries them along.
+TEST(VmaTreeDeferred, CopyAndMoveWithPendingUpdates) {
+  VmaTree t;
+  for (Addr i = 0; i < 300; ++i) t.insert(make(i * 4 * P, (i * 4 + 3) * P));
+  for (Addr i = 10; i < 300; i += 37) t.erase(t.find_vma(i * 4 * P));
+  VmaTree copy(t);
+  EXPECT_EQ(checked(copy), "ok");
+  for (Addr i = 20; i < 300; i += 41) t.erase(t.find_vma(i * 4 * P));
+  VmaTree moved(std::move(t));
+  EXPECT_EQ(checked(moved), "ok");
+  EXPECT_EQ(checked(t), "ok");  // moved-from: empty
+  EXPECT_TRUE(t.empty());
+}
+
+// Leaves that come and go again and again at many places of a tree built in address order
+// (the benchmark's pattern): the tree stays valid and shallow.
+TEST(VmaTreeShape, RepeatedInsertEraseOfLeaves) {
+  constexpr Addr n = 20000;
+  VmaTree t;
+  for (Addr i = 0; i < n; ++i) t.insert(make(i * 3 * P, (i * 3 + 2) * P));
+  const int h0 = t.height();
+  for (int round = 0; round < 20; ++round) {
+    for (Addr i = round; i < n; i += 97) {
+      Vma* x = t.insert(make((i * 3 + 2) * P, (i * 3 + 3) * P));
+      if (i % 2) t.erase(x);
+    }
+    for (Addr i = round; i < n; i += 97) {
+      if (i % 2 == 0) t.erase(t.find_vma((i * 3 + 2) * P));
+    }
+  }
+  EXPECT_EQ(t.size(), n);
+  EXPECT_EQ(checked(t), "ok");
+  EXPECT_LE(t.height(), h0 + 2);
+  EXPECT_LE(t.height(), 2 * std::log2(static_cast<double>(n)) + 1);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+// The node storage poisons erased nodes in ASan builds: a Vma* used after its erase is caught.
+TEST(VmaTreeNodesDeathTest, ErasedVmaIsPoisoned) {
+  EXPECT_DEATH(
+      {
+        VmaTree t;
+        t.insert(make(0x1000, 0x2000));
+        Vma* v = t.insert(make(0x3000, 0x4000));
+        t.erase(v);
+        volatile Addr end = v->vm_end;
+        (void)end;
+      },
+      "use-after-poison");
+}
+#endif
 
 }  // namespace
 }  // namespace mmspec

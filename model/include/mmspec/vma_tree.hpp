@@ -16,26 +16,42 @@
 //   v6.18 unmapped_area (mm/vma.c)                                   -> unmapped_area_v618()
 //   v6.18 unmapped_area_topdown (mm/vma.c)                   -> unmapped_area_topdown_v618()
 //
-// Structure: an AVL tree keyed by vm_start, with parent pointers, holding each Vma inline as the
-// first member of its node. A Vma* handed out stays valid until that VMA is erased (also across
-// moves of the tree; a copy has its own nodes).
+// Structure: a balanced binary search tree keyed by vm_start (a WAVL tree: rank-balanced, see
+// vma_tree.cpp), with parent pointers and the classic kernel's doubly linked VMA list threaded
+// through the nodes (vm_prev / vm_next, and the first and last VMA), holding each Vma inline as
+// the first member of its node. Nodes are two cache lines, aligned, allocated from chunks the
+// tree owns; erased nodes are reused by later inserts. A Vma* handed out stays valid until that
+// VMA is erased (also across moves of the tree; a copy has its own nodes).
 //
 // Invariants (check_augmentation() verifies all of them from scratch):
-//   in-order: vm_start < vm_end, and vm_end <= next.vm_start (no overlap)
+//   in-order: vm_start < vm_end, and vm_end <= next.vm_start (no overlap); the vm_prev /
+//                    vm_next links and first / last follow that order
 //   gap_start(n)   = vm_end_gap(prev(n)), or 0 for the lowest VMA
 //   gap(n)         = vma_gap(vm_start_gap(n, stack_guard_gap), gap_start(n))
 //   subtree_gap(n) = max(gap(n), subtree_gap(left), subtree_gap(right))   (absent child: 0)
 //   prev_end(n)    = vm_end(prev(n)), or 0 for the lowest VMA
 //   raw_gap(n)     = vm_start(n) - prev_end(n)                     (no guard gap; 0 if touching)
 //   subtree_raw_gap(n) = max(raw_gap(n), subtree_raw_gap(left), subtree_raw_gap(right))
-//   height(n)      = 1 + max(height(left), height(right)), |height(left) - height(right)| <= 1
-// so the height is at most 1.44 log2(n + 2).
+//   rank(n) - rank(child) is 1 or 2 (absent child: rank -1), and rank(leaf) = 0
+// so the height is at most 2 log2(n) + 1, and below 1.44 log2(n + 2) as long as nothing was
+// erased (the tree is then an AVL tree). Only raw_gap is stored per node: gap_start, prev_end
+// and gap follow from it (vma_tree.cpp). The subtree maxima may lag behind a change until the
+// next reader of them (the gap searches, subtree_gap(), subtree_raw_gap(), check_augmentation(),
+// a copy) brings them up to date first ("deferred gap updates" in vma_tree.cpp); no answer
+// ever depends on it. So a VmaTree is not safe to share between threads even read-only (the
+// model is single-threaded).
 //
-// Cost: insert, erase, adjust, refresh, find_vma*, first, last, highest_vm_end, the classic gap
-// searches, empty_area(_rev), recompute_gap: O(log n). The v6.18 searches: O(log n) per round;
-// 1 round plus one per VM_GROWSDOWN VMA met (bounded below). prev, next: O(log n) worst
-// case, O(1) amortised over an iteration. Copy and check_augmentation: O(n). Memory: one heap
-// node per VMA.
+// Cost: insert, erase, adjust, refresh, find_vma*, the classic gap searches, empty_area(_rev):
+// O(log n) (a change costs O(1) amortised rank changes and at most two rotations, plus its
+// share of the deferred gap updates, each a walk up from one node that stops where the maxima
+// stop changing). The v6.18 searches: O(log n) per round; 1 round plus one per VM_GROWSDOWN
+// VMA met (bounded below). prev, next, first, last, highest_vm_end, gap, raw_gap,
+// recompute_gap, recompute_raw_gap: O(1). find_vma* first try the finger, the node of the
+// last lookup or change (as mm/vmacache.c in v5.15, or the v6.18 maple state, start from where
+// they stand): O(1) when the answer is the finger or its next VMA. insert first tries whether
+// the finger is a neighbour of the new VMA: O(1) to find the place then (a split inserts right
+// after the VMA it just adjusted). Copy, check_augmentation and height(): O(n). Memory: 128
+// bytes per VMA, in chunks of up to 1024 nodes, kept until the tree is cleared or destroyed.
 //
 // Gap search contract (classic, v5.15). For a request accepted by gap_request_ok() (gap.hpp),
 // bottom-up returns the placement in the lowest gap that fits, top-down the placement in the
@@ -136,6 +152,10 @@ class VmaTree {
   void refresh(Vma* v);
   // Removes every VMA.
   void clear();
+  // Completes the deferred subtree-gap updates now (see "Cost" above). Never needed for
+  // correctness: every reader of the maxima does it first. For benchmarks, so that the work
+  // lands in the operations that caused it.
+  void complete_gap_updates() const { flush(); }
 
   // ---- lookups ----
 
@@ -204,11 +224,13 @@ class VmaTree {
   Addr subtree_raw_gap(const Vma* v) const;
   // raw_gap(v) as it should be: v->vm_start - vm_end of its predecessor (0 for the lowest).
   Addr recompute_raw_gap(const Vma* v) const;
-  // Recomputes every node's gap, subtree_gap, prev_end, raw_gap, subtree_raw_gap and height
-  // from scratch and checks them, the order, non-overlap, AVL balance, parent links and size().
+  // Checks that every node whose gap update is not pending is consistent with its children,
+  // completes the pending ones, then recomputes every node's gap, subtree_gap, prev_end,
+  // raw_gap and subtree_raw_gap from scratch and checks them, the order, non-overlap, the
+  // vm_prev / vm_next / first / last links, the WAVL rank rules, parent links and size().
   // On failure writes the first problem found to *why (if why is not null) and returns false.
   bool check_augmentation(std::string* why = nullptr) const;
-  // Height of the tree (0 when empty, 1 for a single VMA).
+  // Height of the tree (0 when empty, 1 for a single VMA). O(n).
   int height() const;
 
   // ---- iteration in address order ----
@@ -254,7 +276,12 @@ class VmaTree {
   Addr gap_of(const Node* n) const;
   void update(Node* n) const;
   void propagate(Node* n) const;
-  void rebalance(Node* n, const Node* must_reach);
+  void defer(Node* n) const;
+  void undefer(Node* n);
+  void flush() const;
+  void note_rotation(const Node* top, Addr sg, Addr srg) const;
+  void insert_fixup(Node* x);
+  void erase_fixup(Node* p, Node* x, bool x_left);
   Node* rotate_left(Node* x);
   Node* rotate_right(Node* x);
   void replace_child(Node* parent, Node* old_child, Node* new_child);
@@ -282,6 +309,11 @@ class VmaTree {
   // The node of the last non-const lookup, insert, adjust or refresh, or a neighbour of the
   // last erased one; null if none. Lookups and inserts try it first (see lookup()).
   Node* finger_ = nullptr;
+  // Nodes whose subtree maxima wait for flush() (see vma_tree.cpp, "deferred gap updates").
+  // mutable: the const readers of the maxima complete them first, which changes no answer.
+  static constexpr std::size_t kMaxPending = 16;
+  mutable Node* pending_[kMaxPending] = {};
+  mutable std::size_t npending_ = 0;
 };
 
 }  // namespace mmspec
