@@ -3,8 +3,9 @@
 // sorted-vector VMA list on the same workload.
 //
 // Every iteration is a pair of system calls that leaves the address space exactly as it found
-// it, on a cell taken from a fixed pseudo-random sequence over the whole window (so that lookups
-// reach every depth of the tree); the "syscall" counter is the time per system call (half the
+// it, on a cell taken from a fixed pseudo-random sequence over the whole window (hot:0) or over
+// the hot set of 64 VMAs spread evenly over it (hot:1; workload.hpp); either way lookups reach
+// every depth of the tree. The "syscall" counter is the time per system call (half the
 // iteration). The numbers are for reading, not asserting: mmspec-bench-report prints the
 // ratios between sizes measured in one run.
 //
@@ -32,19 +33,20 @@ struct Fixture {
   std::vector<std::size_t> seq;  // pseudo-random cells, cycled
 };
 
-// One populated address space per back end and size, shared by the benchmarks (each leaves it
-// as it found it). Null if populating failed (reported through SkipWithError).
+// One populated address space per back end, size and workload, shared by the benchmarks
+// (each leaves it as it found it). Null if populating failed (reported through SkipWithError).
 template <class B>
-Fixture<B>* fixture(std::size_t n, std::string* why) {
-  static std::map<std::size_t, std::unique_ptr<Fixture<B>>> cache;
-  auto& f = cache[n];
+Fixture<B>* fixture(std::size_t n, Workload w, std::string* why) {
+  static std::map<std::pair<std::size_t, Workload>, std::unique_ptr<Fixture<B>>> cache;
+  auto& f = cache[{n, w}];
   if (!f) {
     auto nf = std::make_unique<Fixture<B>>();
     nf->be = std::make_unique<B>(n);
     if (!populate(*nf->be, why)) return nullptr;
     SplitMix64 rng(0x6d6d73706563ull + n);
+    const std::vector<std::size_t> cells = workload_cells(w, nf->be->cells().count);
     nf->seq.resize(4096);
-    for (auto& c : nf->seq) c = rng.below(nf->be->cells().count);
+    for (auto& c : nf->seq) c = cells[rng.below(cells.size())];
     f = std::move(nf);
   }
   return f.get();
@@ -53,8 +55,9 @@ Fixture<B>* fixture(std::size_t n, std::string* why) {
 template <class B, Pair p>
 void run_pairs(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
+  const Workload w = state.range(1) ? Workload::hot : Workload::random;
   std::string why;
-  Fixture<B>* f = fixture<B>(n, &why);
+  Fixture<B>* f = fixture<B>(n, w, &why);
   if (!f) {
     state.SkipWithError(why.c_str());
     return;
@@ -99,8 +102,9 @@ void BM_MprotectSplit_Merge(benchmark::State& state) {
 }
 
 void sizes(benchmark::internal::Benchmark* b) {
-  b->ArgName("vmas");
-  for (std::size_t n : kSizes) b->Arg(static_cast<std::int64_t>(n));
+  b->ArgNames({"vmas", "hot"});
+  for (int hot : {0, 1})
+    for (std::size_t n : kSizes) b->Args({static_cast<std::int64_t>(n), hot});
 }
 
 }  // namespace

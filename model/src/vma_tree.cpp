@@ -23,7 +23,7 @@
 
 namespace mmspec {
 
-constexpr std::size_t kNodeAlign = 64;
+constexpr std::size_t kNodeAlign = 128;
 
 // The node. The Vma is its first member, so that a Vma* and its Node* convert into each other
 // (pointer-interconvertible: [basic.compound]/4 for standard-layout classes). A node is
@@ -79,6 +79,12 @@ Addr prev_end_of(const N* n) {
 template <class N>
 Addr end_of(const N* n) {
   return n ? n->vma.vm_end : 0;
+}
+// A descent reads a node's first line (vm_start, vm_end, left) and often its second (right,
+// the maxima): ask for the second while the first is on its way, so that both misses overlap.
+template <class N>
+void prefetch_second_line(const N* n) {
+  if (n) __builtin_prefetch(reinterpret_cast<const char*>(n) + 64);
 }
 
 }  // namespace
@@ -502,6 +508,7 @@ Vma* VmaTree::insert(const Vma& v) {
         pred = parent;
         link = &parent->right;
       }
+      prefetch_second_line(*link);
     }
   }
   Node* n = new (new_node()) Node{v,       nullptr, nullptr, parent, pred, succ,
@@ -607,15 +614,18 @@ void VmaTree::refresh(Vma* v) {
 // ---- lookups ----
 
 // include/linux/mm.h find_vma (v5.15): the first VMA with vm_end > a. First the finger (the
-// node of the last lookup or change), as mm/vmacache.c vmacache_find (v5.15) first tries the
-// VMAs it cached, and as the v6.18 maple state (struct ma_state) starts from where it stands:
-// the finger, or the VMA after it, is the answer exactly when the answer is at most one step
-// away, which the vm_prev / vm_next links tell in O(1). Otherwise descend from the root,
+// node of the last lookup, change or search), as mm/vmacache.c vmacache_find (v5.15) first
+// tries the VMAs it cached, and as the v6.18 maple state (struct ma_state) starts from where
+// it stands: the vm_prev / vm_next links tell in O(1) whether the answer is the finger or one
+// of its neighbours (node v is the answer iff vm_end(v) > a >= vm_end(prev(v)), reading 0 for
+// a missing prev; no VMA is, iff a >= vm_end of the last). Otherwise descend from the root,
 // remembering the lowest VMA ending above a.
 const VmaTree::Node* VmaTree::lookup(Addr a) const {
   if (const Node* c = finger_) {
     if (a < c->vma.vm_end) {
-      if (c->vma.vm_start <= a || !c->prev || c->prev->vma.vm_end <= a) return c;
+      const Node* p = c->prev;
+      if (c->vma.vm_start <= a || !p || p->vma.vm_end <= a) return c;
+      if (!p->prev || p->prev->vma.vm_end <= a) return p;
     } else if (!c->next || a < c->next->vma.vm_end) {
       return c->next;
     }
@@ -630,6 +640,7 @@ const VmaTree::Node* VmaTree::lookup(Addr a) const {
     } else {
       n = n->right;
     }
+    prefetch_second_line(n);
   }
   return found;
 }
@@ -832,16 +843,18 @@ std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) cons
   }
   Addr first = 0;
   Addr last = 0;
-  if (const Node* n = first_raw_fit(root_, size, min + (size - 1))) {
+  if (Node* n = const_cast<Node*>(first_raw_fit(root_, size, min + (size - 1)))) {
     first = prev_end_of(n);
     last = n->vma.vm_start - 1;
     const Node* p = n->prev;
     area.prev = p ? &p->vma : nullptr;
     area.next = &n->vma;
+    finger_ = n;
   } else {
     area.prev = &last_->vma;
     first = area.prev->vm_end;
     last = ~Addr{0};
+    finger_ = last_;
   }
   // Later ranges start even higher: if this one starts too high, none fits (-EBUSY).
   if (!empty_range_fits<Addr>(first, last, min, max, size)) return std::nullopt;
@@ -866,9 +879,11 @@ std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) 
   Addr last = ~Addr{0};
   if (empty_range_fits<Addr>(first, last, min, max, size)) {
     area.prev = &top->vma;
+    finger_ = last_;
   } else {
-    const Node* n = last_raw_fit(root_, size, max - (size - 1));
+    Node* n = const_cast<Node*>(last_raw_fit(root_, size, max - (size - 1)));
     if (!n) return std::nullopt;  // -EBUSY
+    finger_ = n;
     first = prev_end_of(n);
     last = n->vma.vm_start - 1;
     // Earlier ranges end even lower: if this one ends too low, none fits (-EBUSY).

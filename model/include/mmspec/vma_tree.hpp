@@ -47,8 +47,8 @@
 // stop changing). The v6.18 searches: O(log n) per round; 1 round plus one per VM_GROWSDOWN
 // VMA met (bounded below). prev, next, first, last, highest_vm_end, gap, raw_gap,
 // recompute_gap, recompute_raw_gap: O(1). find_vma* first try the finger, the node of the
-// last lookup or change (as mm/vmacache.c in v5.15, or the v6.18 maple state, start from where
-// they stand): O(1) when the answer is the finger or its next VMA. insert first tries whether
+// last lookup, change or v6.18 search (as mm/vmacache.c in v5.15, or the v6.18 maple state,
+// start from where they stand): O(1) when the answer is the finger or its next VMA. insert first tries whether
 // the finger is a neighbour of the new VMA: O(1) to find the place then (a split inserts right
 // after the VMA it just adjusted). Copy, check_augmentation and height(): O(n). Memory: 128
 // bytes per VMA, in chunks of up to 1024 nodes, kept until the tree is cleared or destroyed.
@@ -306,9 +306,10 @@ class VmaTree {
   Node* bump_ = nullptr;       // never-used nodes of the newest chunk: [bump_, bump_end_)
   Node* bump_end_ = nullptr;
   std::size_t chunk_nodes_ = 0;  // nodes in the newest chunk
-  // The node of the last non-const lookup, insert, adjust or refresh, or a neighbour of the
-  // last erased one; null if none. Lookups and inserts try it first (see lookup()).
-  Node* finger_ = nullptr;
+  // The node of the last non-const lookup, insert, adjust, refresh or v6.18 empty-area search
+  // (the VMA after the area found), or a neighbour of the last erased one; null if none.
+  // Lookups and inserts try it first (see lookup()). mutable: the searches are const.
+  mutable Node* finger_ = nullptr;
   // Nodes whose subtree maxima wait for flush() (see vma_tree.cpp, "deferred gap updates").
   // mutable: the const readers of the maxima complete them first, which changes no answer.
   static constexpr std::size_t kMaxPending = 16;
