@@ -225,11 +225,10 @@ void VmaTree::free_node(Node* n) {
 void VmaTree::destroy() {
   for (Node* c = chunks_; c;) {
     Node* const next = c->next;
-    const auto slots = static_cast<std::size_t>(c->rank);
 #ifdef MMSPEC_ASAN
-    ASAN_UNPOISON_MEMORY_REGION(c, slots * sizeof(Node));
+    ASAN_UNPOISON_MEMORY_REGION(c, static_cast<std::size_t>(c->rank) * sizeof(Node));
 #endif
-    ::operator delete(c, slots * sizeof(Node), std::align_val_t{alignof(Node)});
+    ::operator delete(c, std::align_val_t{alignof(Node)});
     c = next;
   }
   chunks_ = nullptr;
