@@ -29,6 +29,12 @@ VmFlags calc_vm_flag_bits(const Mm& mm, std::uint64_t flags) {
   return f;
 }
 
+// include/linux/mman.h LEGACY_MAP_MASK: what MAP_SHARED keeps and MAP_SHARED_VALIDATE accepts;
+// MAP_ABOVE4G joined it in v6.3.
+std::uint64_t legacy_map_mask(const Mm& mm) {
+  return static_cast<std::uint64_t>(LEGACY_MAP_MASK) | (mm.classic() ? 0 : MAP_ABOVE4G);
+}
+
 // mm/mmap.c file_mmap_ok (v5.15, v6.18) for regular files and shmem.
 bool file_mmap_ok(PgOff pgoff, std::uint64_t len) {
   std::uint64_t maxsize = MAX_LFS_FILESIZE;
@@ -224,8 +230,8 @@ SysRet sys_mmap(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot, std::u
     switch (type) {
       case MAP_SHARED:
       case MAP_SHARED_VALIDATE:
-        if (type == MAP_SHARED) flags &= LEGACY_MAP_MASK;
-        if (flags & ~static_cast<std::uint64_t>(LEGACY_MAP_MASK))
+        if (type == MAP_SHARED) flags &= legacy_map_mask(mm);
+        if (flags & ~legacy_map_mask(mm))
           return fail(mm, EOPNOTSUPP, "MAP_SHARED_VALIDATE with an unknown flag: EOPNOTSUPP");
         if ((prot & PROT_WRITE) && !f.writable)
           return fail(mm, EACCES, "shared writable mapping of a file not open for writing: EACCES");

@@ -87,7 +87,9 @@ inline constexpr int MAP_UNINITIALIZED = 0x4000000;
 inline constexpr int LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |
                                        MAP_DENYWRITE | MAP_EXECUTABLE | MAP_UNINITIALIZED |
                                        MAP_GROWSDOWN | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE |
-                                       MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB;
+                                       MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT |
+                                       (21 << 26) /* MAP_HUGE_2MB */ | (30 << 26) /* MAP_HUGE_1GB */;
+// v6.3+ adds MAP_ABOVE4G to the legacy mask on x86 (mm/mmap.c do_mmap uses it for 6.18).
 
 // smaps "VmFlags:" mnemonics, in bit order as the kernel prints them
 // (fs/proc/task_mmu.c show_smap_vma_flags).
