@@ -919,6 +919,9 @@ std::optional<Addr> VmaTree::unmapped_area_v618(const GapRequest& req) const {
         continue;
       }
     } else if (area->prev && prev_blocks_v618<Addr>(vm_end_gap(*area->prev), gap)) {
+      // With a wrapped length the retry could set the same low again: the kernel would loop
+      // forever; the model (DESIGN principle 6, total) gives up instead (found by vma_tree_fuzzer).
+      if (vm_end_gap(*area->prev) <= low) return std::nullopt;
       low = vm_end_gap(*area->prev);
       continue;
     }
