@@ -18,6 +18,8 @@
 #include "mmspec/types.hpp"
 #include "mmspec/vm_flags.hpp"
 
+#include "hex.hpp"
+
 namespace mmspec::trace {
 
 std::string ParseError::str() const {
@@ -133,18 +135,6 @@ std::string show(std::string_view s) {
   return out;
 }
 
-std::string hex(u64 v) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  char buf[16];
-  int n = 0;
-  do {
-    buf[n++] = kHex[v & 15];
-    v >>= 4;
-  } while (v != 0);
-  std::string out = "0x";
-  while (n > 0) out += buf[--n];
-  return out;
-}
 
 std::uint32_t sat32(std::size_t v) {
   return v > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()

@@ -14,23 +14,13 @@
 #include "mmspec/trace.hpp"
 #include "mmspec/vm_flags.hpp"
 
+#include "hex.hpp"
+
 namespace mmspec::trace {
 namespace {
 
 using u64 = std::uint64_t;
 
-std::string hex(u64 v) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  char buf[16];
-  int n = 0;
-  do {
-    buf[n++] = kHex[v & 15];
-    v >>= 4;
-  } while (v != 0);
-  std::string out = "0x";
-  while (n > 0) out += buf[--n];
-  return out;
-}
 
 // 0, 16K, 8M, 1G, or hex when no suffix divides exactly.
 std::string format_size(u64 v) {
