@@ -18,7 +18,7 @@ SysRet vm_unmapped_area(const Mm& mm, bool topdown, Addr length, Addr low, Addr 
   // classic walk prunes on gaps that already exclude them. They differ when a VMA sits inside
   // another's guard gap, and (bottom-up with an alignment mask) next to a VM_GROWSDOWN VMA.
   std::optional<Addr> a;
-  if (mm.classic())
+  if (!mm.maple_tree())
     a = topdown ? mm.vmas.unmapped_area_topdown(r) : mm.vmas.unmapped_area(r);
   else
     a = topdown ? mm.vmas.unmapped_area_topdown_v618(r) : mm.vmas.unmapped_area_v618(r);

@@ -111,7 +111,11 @@ class Mm {
   explicit Mm(const MmConfig& cfg = {}, std::shared_ptr<World> world = nullptr);
 
   Profile profile() const { return cfg.profile; }
-  bool classic() const { return cfg.profile == Profile::linux_5_10; }
+  // The vma_merge / __vma_adjust generation (linux-5.10 and linux-6.1) as opposed to mm/vma.c.
+  bool classic() const { return cfg.profile != Profile::linux_6_18; }
+  // VMAs in the maple tree (6.1 on): gap searches run mas_empty_area(_rev) and retry for guard
+  // gaps, instead of the rb_subtree_gap walk.
+  bool maple_tree() const { return cfg.profile != Profile::linux_5_10; }
 
   MmConfig cfg;
   std::shared_ptr<World> world;

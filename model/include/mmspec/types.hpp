@@ -29,9 +29,11 @@ constexpr bool is_err(SysRet r) { return r < 0 && r >= -4095; }
 constexpr SysRet err(int e) { return -static_cast<SysRet>(e); }
 
 // Kernel generations the model can follow. The classic structure (vma_merge with cases 1..8,
-// __vma_adjust, rb_subtree_gap) is linux-5.10; linux-6.18 follows mm/vma.c.
-enum class Profile { linux_5_10, linux_6_18 };
-inline constexpr Profile all_profiles[] = {Profile::linux_5_10, Profile::linux_6_18};
+// __vma_adjust, rb_subtree_gap) is linux-5.10; linux-6.1 keeps vma_merge and __vma_adjust but
+// keeps the VMAs in the maple tree; linux-6.18 follows mm/vma.c.
+enum class Profile { linux_5_10, linux_6_1, linux_6_18 };
+inline constexpr Profile all_profiles[] = {Profile::linux_5_10, Profile::linux_6_1,
+                                           Profile::linux_6_18};
 
 inline constexpr Profile default_profile = Profile::linux_6_18;
 
