@@ -13,11 +13,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -31,19 +34,21 @@ namespace tr = mmspec::trace;
 using mmspec::live::Out;
 
 constexpr std::string_view kUsage =
-    "usage: mmspec-live [--no-reexec] [--timeout SECONDS] [--output PATH] FILE.mmt...\n"
+    "usage: mmspec-live [--no-reexec] [--timeout SECONDS] [--output PATH] FILE.mmt|DIR...\n"
     "\n"
     "Runs each trace in a forked child against the running kernel and writes what it observes\n"
     "(results, /proc/self/smaps snapshots, layout parameters) to standard output in the\n"
-    "mmspec-live line protocol (docs/live-protocol.md).\n"
+    "mmspec-live line protocol (docs/live-protocol.md). A directory stands for every *.mmt\n"
+    "file below it, in byte order of their paths.\n"
     "\n"
     "  --no-reexec        do not re-execute once with ADDR_NO_RANDOMIZE\n"
     "  --timeout SECONDS  per-scenario time limit (default 10); the child is killed after it\n"
-    "  --output PATH      write the records to PATH instead of standard output\n"
+    "  --output PATH      write the records to PATH instead of standard output (a terminal,\n"
+    "                     such as a serial port, is put in raw mode and drained at the end)\n"
     "  --help             print this text\n"
     "\n"
-    "As process 1 (the init of a kernel booted under qemu) it mounts proc on /proc, sysfs on\n"
-    "/sys and a tmpfs on /tmp, and powers the machine off when done.\n";
+    "As process 1 (the init of a kernel booted under qemu) it mounts devtmpfs on /dev, proc on\n"
+    "/proc, sysfs on /sys and a tmpfs on /tmp, and powers the machine off when done.\n";
 
 Out g_out(1);
 
@@ -78,9 +83,10 @@ void mount_if_absent(const char* src, const char* dir, const char* type, const c
 }
 
 void init_setup() {
+  // /dev holds the serial ports an --output may name.
+  mount_if_absent("devtmpfs", "/dev", "devtmpfs", nullptr);
   // Without a console in the initramfs the kernel starts init with no open descriptors.
   if (::fcntl(1, F_GETFD) < 0) {
-    mount_if_absent("devtmpfs", "/dev", "devtmpfs", nullptr);
     int fd = ::open("/dev/console", O_RDWR);
     if (fd >= 0) {
       for (int i = 0; i < 3; ++i)
@@ -101,6 +107,42 @@ void init_setup() {
   ::reboot(RB_POWER_OFF);
   // Process 1 must not exit (the kernel would panic); if power-off failed, wait forever.
   for (;;) ::pause();
+}
+
+// ---- the scenario list ----------------------------------------------------------------------
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Every *.mmt file below dir (recursively) appended to out; false with *err on a read error.
+bool list_traces(const std::string& dir, std::vector<std::string>* out, int* err) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    *err = errno;
+    return false;
+  }
+  std::vector<std::string> found;
+  bool ok = true;
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = dir;
+    if (path.empty() || path.back() != '/') path.push_back('/');
+    path.append(name);
+    if (is_directory(path)) {
+      std::vector<std::string> sub;
+      if (!list_traces(path, &sub, err)) ok = false;
+      found.insert(found.end(), sub.begin(), sub.end());
+    } else if (name.size() > 4 && name.substr(name.size() - 4) == ".mmt") {
+      found.push_back(std::move(path));
+    }
+  }
+  ::closedir(d);
+  std::sort(found.begin(), found.end());
+  out->insert(out->end(), found.begin(), found.end());
+  return ok;
 }
 
 // ---- re-exec without randomization ----------------------------------------------------------
@@ -284,7 +326,7 @@ int main(int argc, char** argv) {
   }
   if (reexec) reexec_without_aslr(argv);
   if (output != nullptr) {
-    int fd = ::open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0) {
       diag("cannot open ", output, std::string(": ") + std::strerror(errno));
       if (init) init_poweroff();
@@ -292,14 +334,33 @@ int main(int argc, char** argv) {
     }
     ::dup2(fd, 1);  // dup2 clears O_CLOEXEC on the copy
     ::close(fd);
+    // A serial port would turn every newline into CR LF: pass the records through unchanged.
+    struct termios tio;
+    if (::tcgetattr(1, &tio) == 0) {
+      ::cfmakeraw(&tio);
+      ::tcsetattr(1, TCSANOW, &tio);
+    }
+  }
+  // Directories stand for the traces below them.
+  std::vector<std::string> traces;
+  for (const std::string& f : files) {
+    if (!is_directory(f)) {
+      traces.push_back(f);
+      continue;
+    }
+    int err = 0;
+    if (!list_traces(f, &traces, &err))
+      diag("cannot read directory ", f, std::string(": ") + std::strerror(err));
   }
   // A reader that goes away must not kill us with SIGPIPE in the middle of a scenario.
   ::signal(SIGPIPE, SIG_IGN);
 
   g_out.str("mmspec-live 1").end_line();
-  for (const std::string& f : files) run_file(f, timeout);
+  for (const std::string& f : traces) run_file(f, timeout);
   g_out.str("done").end_line();
   g_out.flush();
+  // Power-off does not wait for a serial port to send what is still queued.
+  if (::isatty(1)) ::tcdrain(1);
   if (init) init_poweroff();
   return g_out.failed() ? 1 : 0;
 }
