@@ -45,8 +45,17 @@ void print_mismatch(const std::string& path, const Mismatch& m);
 
 int cmd_run(const std::vector<std::string>& files, const std::string& profile, bool json, bool quiet);
 int cmd_explain(const std::vector<std::string>& files, const std::string& profile, bool json);
-int cmd_check(const std::vector<std::string>& files, const std::string& live, int timeout,
-              bool json, bool verbose, bool skip_unsupported);
+struct CheckOptions {
+  std::string live;                  // the agent (default: mmspec-live beside mmspec)
+  int timeout = 10;                  // seconds per scenario in the agent
+  bool json = false, verbose = false;
+  bool skip_unsupported = false;     // 77 instead of 3 when a kernel cannot be had
+  std::vector<std::string> kernels;  // --kernel: live, all, or names of kernels/kernels.conf
+  double vm_timeout = 300;           // seconds for one qemu boot-and-run
+  std::string accel = "tcg";         // qemu accelerator
+  std::string qemu = "qemu-system-x86_64";
+};
+int cmd_check(const std::vector<std::string>& files, const CheckOptions& options);
 int cmd_maps(const std::vector<std::string>& files, const std::string& profile);
 
 }  // namespace mmspec::cli

@@ -13,15 +13,13 @@ int main(int argc, char** argv) {
       "replays them, says which vma_merge case fired or why a merge was refused, and is checked\n"
       "against the running kernel.\n\n"
       "Exit codes: 0 all held; 1 an expectation, invariant or agreement failed; 2 usage or\n"
-      "parse error; 3 the live kernel could not be run; 77 check --skip-unsupported skipped."};
+      "parse error; 3 a kernel could not be run; 77 check --skip-unsupported had no kernel to run."};
   app.set_version_flag("--version", "mmspec 0.1");
   app.require_subcommand(1);
 
   std::vector<std::string> files;
   std::string profile;
-  bool json = false, quiet = false, verbose = false, skip = false;
-  std::string live;
-  int timeout = 10;
+  bool json = false, quiet = false;
 
   CLI::App* run = app.add_subcommand("run", "Replay traces on the model and check their expectations");
   run->add_option("files", files, "Trace files or directories of *.mmt")->required();
@@ -36,14 +34,34 @@ int main(int argc, char** argv) {
   explain->add_flag("--json", json, "Machine-readable output");
   explain->footer("Example: mmspec explain tests/scenarios/merge/case6_mprotect.mmt");
 
-  CLI::App* check = app.add_subcommand("check", "Run scenarios on the model and on the running kernel and compare");
+  CheckOptions copt;
+  CLI::App* check = app.add_subcommand(
+      "check", "Run scenarios on the model and on a kernel (running, or Debian's under qemu) and compare");
   check->add_option("files", files, "Scenario files or directories (default: tests/scenarios)");
-  check->add_option("--live", live, "Path of the mmspec-live agent (default: beside mmspec)");
-  check->add_option("--timeout", timeout, "Seconds per scenario in the agent (default 10)");
-  check->add_flag("--json", json, "Machine-readable output");
-  check->add_flag("-v,--verbose", verbose, "Details for agreeing scenarios too");
-  check->add_flag("--skip-unsupported", skip, "Exit 77 instead of 3 when not on Linux x86-64");
-  check->footer("Example: mmspec check --json > report.json");
+  check->add_option("--kernel", copt.kernels,
+                    "Kernels to check: live (the running one), all, or a name of kernels/kernels.conf "
+                    "(linux-5.10, linux-6.1) booted under qemu; repeatable or comma-separated")
+      ->delimiter(',');
+  check->add_option("--live", copt.live, "Path of the mmspec-live agent (default: beside mmspec)");
+  check->add_option("--timeout", copt.timeout, "Seconds per scenario in the agent (default 10)");
+  check->add_option("--vm-timeout", copt.vm_timeout,
+                    "Seconds for one qemu boot-and-run before qemu is killed (default 300)");
+  check->add_option("--accel", copt.accel, "qemu accelerator: tcg (default) or kvm")
+      ->check(CLI::IsMember({"tcg", "kvm"}));
+  check->add_option("--qemu", copt.qemu, "qemu binary (default qemu-system-x86_64)");
+  check->add_flag("--json", copt.json, "Machine-readable output");
+  check->add_flag("-v,--verbose", copt.verbose, "Details for agreeing scenarios too, every kernel difference");
+  check->add_flag("--skip-unsupported", copt.skip_unsupported,
+                  "Leave out kernels that cannot be had (not Linux x86-64, no qemu, kernel not fetched); "
+                  "exit 77 when none could");
+  check->footer(
+      "Examples:\n"
+      "  mmspec check --json > report.json          the running kernel\n"
+      "  scripts/kernels fetch && mmspec check --kernel all\n"
+      "                                             running kernel, Debian 5.10 and 6.1 under qemu\n"
+      "With --kernel: one agreement table per kernel, then the scenarios whose kernel outcomes\n"
+      "differ between kernels, then a summary. Kernel images come from scripts/kernels\n"
+      "(cache: $MMSPEC_KERNEL_CACHE, default build/kernels; docs/kernels.md).");
 
   try {
     app.parse(argc, argv);
@@ -53,6 +71,6 @@ int main(int argc, char** argv) {
   }
   if (*run) return cmd_run(files, profile, json, quiet);
   if (*explain) return cmd_explain(files, profile, json);
-  if (*check) return cmd_check(files, live, timeout, json, verbose, skip);
+  if (*check) return cmd_check(files, copt);
   return EXIT_USAGE;
 }
