@@ -199,6 +199,8 @@ void run_kernel(KernelResult& k, const Suite& s, const CheckOptions& o) {
     qc.scenario_timeout = o.timeout;
     qc.vm_timeout = o.vm_timeout;
     qc.accel = o.accel;
+    std::cerr << "mmspec check: booting " << k.name << " under qemu with " << s.paths.size()
+              << " scenarios...\n";
     conformance::QemuRun r = conformance::run_in_qemu(qc);
     k.seconds = r.seconds;
     if (!r.ok) {
@@ -462,9 +464,6 @@ int cmd_check(const std::vector<std::string>& args, const CheckOptions& o) {
   for (const auto& n : names) {
     KernelResult k;
     k.name = n;
-    if (multi && !o.json && n != "live")
-      std::cerr << "mmspec check: booting " << n << " under qemu with " << s.paths.size()
-                << " scenarios...\n";
     run_kernel(k, s, o);
     if (k.status == KernelResult::Status::ran) {
       tabulate(k, o, multi);
@@ -553,7 +552,8 @@ int cmd_check(const std::vector<std::string>& args, const CheckOptions& o) {
                   << " disagree (" << k.release << ", profile " << profile_name_of(*k.profile)
                   << (k.seconds > 0 ? ", " + fmt_seconds(k.seconds) + " s" : std::string()) << ")\n";
       else
-        std::cout << (k.status == KernelResult::Status::skipped ? "skipped" : "could not run") << "\n";
+        std::cout << (k.status == KernelResult::Status::skipped ? "skipped: " : "could not run: ")
+                  << k.message.substr(0, k.message.find('\n')) << "\n";
     }
     if (ran.size() >= 2) std::cout << "  " << diffs.size() << " scenarios differ between kernels\n";
     if (s.parse_errors) std::cout << "  " << s.parse_errors << " scenarios did not parse\n";

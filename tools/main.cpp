@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
   check->add_option("--kernel", copt.kernels,
                     "Kernels to check: live (the running one), all, or a name of kernels/kernels.conf "
                     "(linux-5.10, linux-6.1) booted under qemu; repeatable or comma-separated")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   check->add_option("--live", copt.live, "Path of the mmspec-live agent (default: beside mmspec)");
   check->add_option("--timeout", copt.timeout, "Seconds per scenario in the agent (default 10)");
   check->add_option("--vm-timeout", copt.vm_timeout,
