@@ -110,6 +110,20 @@ std::string guest_scenario_path(std::size_t index) {
   return b;
 }
 
+std::string host_like_cpu() {
+  std::string info, flags;
+  read_whole("/proc/cpuinfo", info);
+  const std::size_t at = info.find("\nflags");
+  if (at != std::string::npos) flags.append(" ").append(info, at + 1, info.find('\n', at + 1) - at - 1).append(" ");
+  std::string cpu = "max";
+  for (const char* f : {"pku", "la57"}) {
+    std::string word(" ");
+    word.append(f).append(" ");
+    if (flags.find(word) == std::string::npos) cpu.append(",").append(f).append("=off");
+  }
+  return cpu;
+}
+
 bool program_available(const std::string& program) {
   if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
   const char* path = std::getenv("PATH");
@@ -166,7 +180,8 @@ QemuRun run_in_qemu(const QemuConfig& c) {
   std::snprintf(tbuf, sizeof tbuf, "%g", c.scenario_timeout);
   const std::string append = std::string("console=ttyS0 quiet panic=-1 rdinit=/init -- --timeout ") +
                              tbuf + " --output /dev/ttyS1 /s";
-  std::vector<std::string> args = {c.qemu, "-accel", c.accel, "-cpu", c.accel == "kvm" ? "host" : "max",
+  std::vector<std::string> args = {c.qemu, "-accel", c.accel, "-cpu",
+                                   !c.cpu.empty() ? c.cpu : c.accel == "kvm" ? "host" : host_like_cpu(),
                                    "-m", c.memory, "-nographic", "-no-reboot", "-monitor", "none",
                                    "-nic", "none", "-kernel", c.kernel, "-initrd", initrd,
                                    "-serial", "file:" + klog, "-serial", "file:" + records,

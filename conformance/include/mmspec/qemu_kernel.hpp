@@ -18,6 +18,7 @@ struct QemuConfig {
   double scenario_timeout = 10;             // the agent's --timeout
   double vm_timeout = 300;                  // qemu is killed after this many seconds
   std::string accel = "tcg";                // "tcg" or "kvm"
+  std::string cpu;                          // empty: host_like_cpu() (tcg) or "host" (kvm)
   std::string memory = "1G";
 };
 
@@ -33,6 +34,13 @@ struct QemuRun {
 
 // The path a scenario gets inside the guest ("/s/0007.mmt" for the eighth).
 std::string guest_scenario_path(std::size_t index);
+
+// The TCG CPU model: qemu's "max" without the features user space would see differently from
+// the host the running kernel is on: without pku (protection keys make PROT_EXEC-only memory
+// unreadable) and without la57 (5-level paging lets a hint or MAP_FIXED above 47 bits
+// succeed) unless the host's /proc/cpuinfo has them. Kernel generations are compared on the
+// same (virtual) hardware.
+std::string host_like_cpu();
 
 // Whether `program` can be executed (a path, or a name found in PATH).
 bool program_available(const std::string& program);
