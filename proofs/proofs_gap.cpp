@@ -94,7 +94,7 @@ struct Derived {
 
 Derived derive(const SymVma& v, const expr& guard, const expr& raw) {
   const expr prev_end = v.start - raw;
-  return {raw, prev_end, vma_gap<expr>(start_gap_of<expr>(v.start, v.gd, guard), prev_end)};
+  return {raw, prev_end, vma_gap<expr>(start_gap<expr>(v.start, v.gd, guard), prev_end)};
 }
 
 // The gaps as check_augmentation defines them, from the neighbours.
@@ -103,7 +103,7 @@ std::vector<Derived> from_scratch(const std::vector<SymVma>& vs, const expr& gua
   for (std::size_t i = 0; i < vs.size(); ++i) {
     const expr pe = i ? vs[i - 1].end : zero;
     f.push_back({raw_gap<expr>(vs[i].start, pe), pe,
-                 vma_gap<expr>(start_gap_of<expr>(vs[i].start, vs[i].gd, guard), pe)});
+                 vma_gap<expr>(start_gap<expr>(vs[i].start, vs[i].gd, guard), pe)});
   }
   return f;
 }

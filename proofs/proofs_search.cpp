@@ -4,7 +4,7 @@
 // scan of the same VMAs picks (the lowest / highest gap that fits), on every tree shape with
 // up to kMaxWalkVmas VMAs, symbolic bounds, growsdown flags and guard gap, any request. The
 // proof has two layers:
-//   * lemmas, over the model's arithmetic on 64-bit values (gap.hpp through walk.hpp's atoms):
+//   * lemmas, over the model's arithmetic on 64-bit values (gap.hpp through gap_walk.hpp's atoms):
 //     every fact about the comparisons at the nodes that the walk's correctness rests on --
 //     how "fits" relates to the node's own tests, that the pruned subtrees hold no answer,
 //     and that the first / last candidate failing the final check means nothing fits;
@@ -57,7 +57,7 @@ SymVmas sym_vmas(Sym& s, int n) {
     const std::string k = std::to_string(i);
     v.start.push_back(s.bv("start" + k));
     v.end.push_back(s.bv("end" + k));
-    v.sg.push_back(start_gap_of<expr>(v.start[i], s.boolean("growsdown" + k), v.guard));
+    v.sg.push_back(start_gap<expr>(v.start[i], s.boolean("growsdown" + k), v.guard));
     expr so = v.sorted_upto.back() && z3::ult(v.start[i], v.end[i]);
     if (i) so = so && z3::ule(v.end[i - 1], v.start[i]);
     v.sorted_upto.push_back(so);
@@ -140,8 +140,8 @@ Concrete concrete(Sym& s, Walk w, const SymVmas& v, const Shape& sh, const Augme
 Pick<expr> concrete_model(Sym& s, Walk w, const Concrete& c, const Shape& sh) {
   const expr zero = s.lit(0);
   if (is_618(w) && c.nodes->empty()) return {c.facts.req, s.lit(1)};  // mas_sparse_area
-  const expr idx = is_first(w) ? walk_first<expr>(sh, sh.root, c.atoms, zero)
-                               : walk_last<expr>(sh, sh.root, c.atoms, zero);
+  const expr idx = is_first(w) ? walk_first<expr>(sh, c.atoms, zero)
+                               : walk_last<expr>(sh, c.atoms, zero);
   return is_first(w) ? pick_lowest<expr>(idx, c.facts, zero) : pick_highest<expr>(idx, c.facts, zero);
 }
 
@@ -285,8 +285,8 @@ std::vector<Query> walk_proof(Sym& s, Walk w) {
                            [&a](int i) { return a.descend[i]; }, [&a](int i) { return a.big[i]; },
                            [&a](int i) { return a.bound[i]; }};
       const expr zero = s.lit(0);
-      const expr idx = is_first(w) ? walk_first<expr>(sh, sh.root, at, zero)
-                                   : walk_last<expr>(sh, sh.root, at, zero);
+      const expr idx = is_first(w) ? walk_first<expr>(sh, at, zero)
+                                   : walk_last<expr>(sh, at, zero);
       const Pick<expr> got = is_first(w) ? pick_lowest<expr>(idx, fa, zero) : pick_highest<expr>(idx, fa, zero);
       each.push_back(z3::implies(shape_no == s.lit(k + 1), same_pick(got, want)));
     }
@@ -547,16 +547,20 @@ std::vector<Proof> search_proofs() {
   } walks[] = {
       {"1c.bu", Walk::bottom_up,
        "gap.hpp gap_request_ok, search_length, gap_fits, highest_gap_fits, vma_gap, subtree_gap; "
-       "walk: vma_tree.cpp first_fit + unmapped_area (transcribed, cross-checked)"},
+       "gap_walk.hpp walk_first, FirstFitAtoms, gap.hpp start_gap (as VmaTree::first_fit runs them); "
+       "vma_tree.cpp unmapped_area around the walk (transcribed, cross-checked)"},
       {"1c.td", Walk::top_down,
        "gap.hpp gap_request_ok, search_length, gap_fits, highest_gap_fits, vma_gap, subtree_gap; "
-       "walk: vma_tree.cpp last_fit + unmapped_area_topdown (transcribed, cross-checked)"},
+       "gap_walk.hpp walk_last, LastFitAtoms, gap.hpp start_gap (as VmaTree::last_fit runs them); "
+       "vma_tree.cpp unmapped_area_topdown around the walk (transcribed, cross-checked)"},
       {"1c.618lo", Walk::lowest618,
-       "gap.hpp empty_area_request_ok, empty_range_fits, raw_gap, subtree_gap; walk: "
-       "vma_tree.cpp first_raw_fit + empty_area (transcribed, cross-checked)"},
+       "gap.hpp empty_area_request_ok, empty_range_fits, raw_gap, subtree_gap; "
+       "gap_walk.hpp walk_first, FirstRawFitAtoms (as VmaTree::first_raw_fit runs them); "
+       "vma_tree.cpp empty_area around the walk (transcribed, cross-checked)"},
       {"1c.618hi", Walk::highest618,
-       "gap.hpp empty_area_request_ok, empty_range_fits, raw_gap, subtree_gap; walk: "
-       "vma_tree.cpp last_raw_fit + empty_area_rev (transcribed, cross-checked)"},
+       "gap.hpp empty_area_request_ok, empty_range_fits, raw_gap, subtree_gap; "
+       "gap_walk.hpp walk_last, LastRawFitAtoms (as VmaTree::last_raw_fit runs them); "
+       "vma_tree.cpp empty_area_rev around the walk (transcribed, cross-checked)"},
   };
   for (const auto& w : walks) {
     const Walk k = w.w;

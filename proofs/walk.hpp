@@ -1,34 +1,31 @@
 // The gap searches of VmaTree on trees of fixed shape, for the search proofs (1c).
 //
-// The node-local arithmetic (vma_gap, subtree_gap, raw_gap, gap_fits, place_*, empty_range_fits,
-// ...) is the model's own, from gap.hpp. The descent that VmaTree runs over its nodes
-// (model/src/vma_tree.cpp first_fit, last_fit, first_raw_fit, last_raw_fit, and the code of
-// unmapped_area(_topdown), empty_area(_rev) around them) works on VmaTree's private uint64_t
-// nodes and is not a template, so it is transcribed here, line for line, as a template. The
-// transcription takes the comparisons it makes at a node as "atoms" (functions of the node
-// number): on concrete values they are the model's comparisons; the proofs also run it on
-// boolean variables standing for them (see proofs_search.cpp). The cross-checks in
-// cross_check.cpp run the concrete form on std::uint64_t against VmaTree itself on random VMA
-// sets, which ties the transcription to the model's code. vm_start_gap (vma.hpp) is transcribed
-// for the same reason and cross-checked the same way.
+// The node-local arithmetic (vma_gap, subtree_gap, raw_gap, start_gap, gap_fits, place_*,
+// empty_range_fits, ...) is the model's own, from gap.hpp, and so are the descents and the
+// tests they make at a node: walk_first / walk_last and the four atom sets of gap_walk.hpp,
+// which VmaTree::first_fit, last_fit, first_raw_fit and last_raw_fit run on its nodes. Here
+// they run on a Shape (ShapeTree: node i is the i-th VMA in address order, the result is the
+// 1-based number of the node found, 0 for none) with the node values as VmaTree computes them
+// (NodeValues over build_nodes). The proofs also run the same walks on boolean variables
+// standing for the atoms (see proofs_search.cpp).
+//
+// What is still transcribed here: the code of VmaTree::unmapped_area(_topdown) and
+// empty_area(_rev) around the walks (pick_lowest / pick_highest and the model_* functions:
+// which gap is checked after the walk, and the address computed from it). The cross-checks in
+// cross_check.cpp run them on std::uint64_t against VmaTree itself on random VMA sets.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
 #include "mmspec/gap.hpp"
+#include "mmspec/gap_walk.hpp"
 #include "mmspec/value.hpp"
 
 namespace mmspec::proofs {
-
-// vma.hpp vm_start_gap on (vm_start, VM_GROWSDOWN, stack_guard_gap).
-template <class V>
-V start_gap_of(const V& start, const BoolOf<V>& growsdown, const V& guard) {
-  using O = Ops<V>;
-  return O::ite(growsdown, O::ite(O::ult(guard, start), start - guard, O::lit(start, 0)), start);
-}
 
 // A binary-search-tree shape over in-order positions 0..n-1 (-1: no child).
 struct Shape {
@@ -88,64 +85,73 @@ struct Atoms {
   std::function<BoolOf<V>(int)> pruned, descend, big, bound;
 };
 
-// vma_tree.cpp first_fit / first_raw_fit: the first node in address order with big && bound.
-// Returns its 1-based in-order number, 0 for nullptr. Both subtrees' answers are built once and
-// selected, which is the same function as the model's lazy walk.
+// gap_walk.hpp's tree (T) on a Shape: node i is the i-th VMA; a result is the 1-based
+// number of the node found, 0 for none.
 template <class V>
-V walk_first(const Shape& sh, int i, const Atoms<V>& a, const V& zero) {
-  using O = Ops<V>;
-  if (i < 0) return zero;
-  const V l = walk_first(sh, sh.left[i], a, zero);
-  const V r = walk_first(sh, sh.right[i], a, zero);
-  const V rest = O::ite(a.big(i) && a.bound(i), O::lit(zero, i + 1), r);
-  const V body = O::ite(a.descend(i) && !O::eq(l, zero), l, rest);
-  return O::ite(a.pruned(i), zero, body);
+struct ShapeTree {
+  using Ref = int;
+  using Result = V;
+  const Shape& shape;
+  V zero;
+  static bool null(int i) { return i < 0; }
+  int left(int i) const { return shape.left[i]; }
+  int right(int i) const { return shape.right[i]; }
+  V none() const { return zero; }
+  V self(int i) const { return Ops<V>::lit(zero, static_cast<std::uint64_t>(i) + 1); }
+  BoolOf<V> found(const V& r) const { return !Ops<V>::eq(r, zero); }
+};
+
+// The model's descents (gap_walk.hpp) on a shape, from its root.
+template <class V>
+V walk_first(const Shape& sh, const Atoms<V>& a, const V& zero) {
+  return mmspec::walk_first<V>(ShapeTree<V>{sh, zero}, sh.root, a);
+}
+template <class V>
+V walk_last(const Shape& sh, const Atoms<V>& a, const V& zero) {
+  return mmspec::walk_last<V>(ShapeTree<V>{sh, zero}, sh.root, a);
 }
 
-// vma_tree.cpp last_fit / last_raw_fit: the last node in address order with big && bound.
+// gap_walk.hpp's node values (N) on the nodes of build_nodes.
 template <class V>
-V walk_last(const Shape& sh, int i, const Atoms<V>& a, const V& zero) {
-  using O = Ops<V>;
-  if (i < 0) return zero;
-  const V l = walk_last(sh, sh.left[i], a, zero);
-  const V r = walk_last(sh, sh.right[i], a, zero);
-  const V rest = O::ite(a.big(i) && a.bound(i), O::lit(zero, i + 1), l);
-  const V body = O::ite(a.descend(i) && !O::eq(r, zero), r, rest);
-  return O::ite(a.pruned(i), zero, body);
+struct NodeValues {
+  using Ref = int;
+  const std::vector<Node<V>>* t;
+  V vm_start(int i) const { return (*t)[i].start; }
+  V vm_end(int i) const { return (*t)[i].end; }
+  V subtree_gap(int i) const { return (*t)[i].sub_gap; }
+  V gap(int i) const { return (*t)[i].gap; }
+  V start_gap(int i) const { return (*t)[i].sg; }
+  V gap_start(int i) const { return (*t)[i].gap_start; }
+  V subtree_raw_gap(int i) const { return (*t)[i].sub_raw; }
+  V raw_gap(int i) const { return (*t)[i].raw; }
+  V prev_end(int i) const { return (*t)[i].prev_end; }
+};
+
+// One of gap_walk.hpp's atom sets M (FirstFitAtoms, ...) as an Atoms, on the nodes t.
+template <class V, template <class, class> class M>
+Atoms<V> model_atoms(const std::vector<Node<V>>& t, const V& x, const V& y) {
+  auto nv = std::make_shared<const NodeValues<V>>(NodeValues<V>{&t});
+  const M<V, NodeValues<V>> m{*nv, x, y};
+  return {[nv, m](int i) { return m.pruned(i); }, [nv, m](int i) { return m.descend(i); },
+          [nv, m](int i) { return m.big(i); }, [nv, m](int i) { return m.bound(i); }};
 }
 
-// The comparisons VmaTree makes, on the values of the nodes.
+// The comparisons VmaTree makes, on the values of the nodes: gap_walk.hpp's atom sets.
 template <class V>
 Atoms<V> first_fit_atoms(const std::vector<Node<V>>& t, const V& thr, const V& lo) {
-  using O = Ops<V>;
-  return {[&t, thr](int i) { return O::ult(t[i].sub_gap, thr); },
-          [&t, lo](int i) { return O::ult(lo, t[i].start); },
-          [&t, thr](int i) { return O::ule(thr, t[i].gap); },
-          [&t, lo](int i) { return O::ule(lo, t[i].sg); }};
+  return model_atoms<V, FirstFitAtoms>(t, thr, lo);
 }
 template <class V>
 Atoms<V> last_fit_atoms(const std::vector<Node<V>>& t, const V& thr, const V& hi) {
-  using O = Ops<V>;
-  return {[&t, thr](int i) { return O::ult(t[i].sub_gap, thr); },
-          [&t, hi](int i) { return O::ule(t[i].end, hi); },
-          [&t, thr](int i) { return O::ule(thr, t[i].gap); },
-          [&t, hi](int i) { return O::ule(t[i].gap_start, hi); }};
+  return model_atoms<V, LastFitAtoms>(t, thr, hi);
 }
 template <class V>
 Atoms<V> first_raw_fit_atoms(const std::vector<Node<V>>& t, const V& size, const V& lo) {
-  using O = Ops<V>;
-  return {[&t, size](int i) { return O::ult(t[i].sub_raw, size); },
-          [&t, lo](int i) { return O::ult(lo, t[i].start); },
-          [&t, size](int i) { return O::ule(size, t[i].raw); },
-          [&t, lo](int i) { return O::ult(lo, t[i].start); }};
+  return model_atoms<V, FirstRawFitAtoms>(t, size, lo);
 }
 template <class V>
 Atoms<V> last_raw_fit_atoms(const std::vector<Node<V>>& t, const V& size, const V& hi) {
-  using O = Ops<V>;
-  return {[&t, size](int i) { return O::ult(t[i].sub_raw, size); },
-          [&t, hi](int i) { return O::ule(t[i].end, hi); },
-          [&t, size](int i) { return O::ule(size, t[i].raw); },
-          [&t, hi](int i) { return O::ule(t[i].prev_end, hi); }};
+  return model_atoms<V, LastRawFitAtoms>(t, size, hi);
 }
 
 // The value f(i) of the node numbered idx (1-based). Selecting the node first and applying a
@@ -276,7 +282,7 @@ std::pair<Pick<V>, V> model_bottom_up(const std::vector<Node<V>>& t, const Shape
                                       const ClassicRequest<V>& r, const V& zero) {
   using O = Ops<V>;
   const V L = search_length<V>(r.len, r.mask);
-  const V idx = walk_first<V>(sh, sh.root, first_fit_atoms<V>(t, O::umax(L, O::lit(zero, 1)), r.low + L), zero);
+  const V idx = walk_first<V>(sh, first_fit_atoms<V>(t, O::umax(L, O::lit(zero, 1)), r.low + L), zero);
   const Pick<V> p = pick_lowest<V>(idx, classic_facts<V>(t, r, zero), zero);
   const V highest = t.empty() ? zero : t.back().end;
   const V addr = select_each<V, V>(
@@ -292,7 +298,7 @@ std::pair<Pick<V>, V> model_top_down(const std::vector<Node<V>>& t, const Shape&
                                      const ClassicRequest<V>& r, const V& zero) {
   using O = Ops<V>;
   const V L = search_length<V>(r.len, r.mask);
-  const V idx = walk_last<V>(sh, sh.root, last_fit_atoms<V>(t, O::umax(L, O::lit(zero, 1)), r.high - L), zero);
+  const V idx = walk_last<V>(sh, last_fit_atoms<V>(t, O::umax(L, O::lit(zero, 1)), r.high - L), zero);
   const Pick<V> p = pick_highest<V>(idx, classic_facts<V>(t, r, zero), zero);
   const V addr = select_each<V, V>(
       t.size(), p.pick,
@@ -309,7 +315,7 @@ std::pair<Pick<V>, V> model_empty_area(const std::vector<Node<V>>& t, const Shap
   const GapFacts<V> f = v618_facts<V>(t, min, max, size, zero);
   if (t.empty()) return {Pick<V>{f.req, O::lit(zero, 1)}, min};  // mas_sparse_area
   const V one = O::lit(zero, 1);
-  const V idx = walk_first<V>(sh, sh.root, first_raw_fit_atoms<V>(t, size, min + (size - one)), zero);
+  const V idx = walk_first<V>(sh, first_raw_fit_atoms<V>(t, size, min + (size - one)), zero);
   const Pick<V> p = pick_lowest<V>(idx, f, zero);
   const V index = select_each<V, V>(
       t.size(), p.pick, [&](std::size_t i) { return empty_area_lowest_index<V>(t[i].prev_end, min); },
@@ -326,7 +332,7 @@ std::pair<Pick<V>, V> model_empty_area_rev(const std::vector<Node<V>>& t, const 
   const GapFacts<V> f = v618_facts<V>(t, min, max, size, zero);
   if (t.empty()) return {Pick<V>{f.req, O::lit(zero, 1)}, max};  // mas_sparse_area
   const V one = O::lit(zero, 1);
-  const V idx = walk_last<V>(sh, sh.root, last_raw_fit_atoms<V>(t, size, max - (size - one)), zero);
+  const V idx = walk_last<V>(sh, last_raw_fit_atoms<V>(t, size, max - (size - one)), zero);
   const Pick<V> p = pick_highest<V>(idx, f, zero);
   const V last = select_each<V, V>(
       t.size(), p.pick, [&](std::size_t i) { return empty_area_highest_last<V>(t[i].start - one, max); },

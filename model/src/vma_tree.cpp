@@ -1,6 +1,8 @@
 // VmaTree: the balanced tree of VMAs with subtree gaps (see vma_tree.hpp for the invariants).
 #include "mmspec/vma_tree.hpp"
 
+#include "mmspec/gap_walk.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +11,7 @@
 #include <utility>
 
 #include "mmspec/gap.hpp"
+#include "mmspec/gap_walk.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define MMSPEC_ASAN 1
@@ -738,26 +741,40 @@ Addr VmaTree::highest_vm_end() const {
 // So the fitting candidates form a run in address order, and each walk is a boundary search
 // that visits O(log n) nodes.
 
+// The tree and node values the templated walks of gap_walk.hpp run on (T and N there).
+struct VmaTree::Walker {
+  using Ref = const Node*;
+  using Result = const Node*;
+  const VmaTree& tree;
+  static bool null(Ref n) { return n == nullptr; }
+  static Ref left(Ref n) { return n->left; }
+  static Ref right(Ref n) { return n->right; }
+  static Result none() { return nullptr; }
+  static Result self(Ref n) { return n; }
+  static bool found(Result r) { return r != nullptr; }
+  static Addr vm_start(Ref n) { return n->vma.vm_start; }
+  static Addr vm_end(Ref n) { return vm_end_gap(n->vma); }
+  static Addr subtree_gap(Ref n) { return n->subtree_gap; }
+  static Addr subtree_raw_gap(Ref n) { return n->subtree_raw_gap; }
+  static Addr raw_gap(Ref n) { return n->raw_gap; }
+  static Addr prev_end(Ref n) { return prev_end_of(n); }
+  static Addr gap_start(Ref n) { return prev_end_of(n); }
+  Addr gap(Ref n) const { return tree.gap_of(n); }
+  Addr start_gap(Ref n) const { return vm_start_gap(n->vma, tree.stack_guard_gap_); }
+};
+
 // mm/mmap.c unmapped_area (v5.15): the first candidate in address order whose gap ends at or
 // above lo (the kernel's "gap_end >= low_limit" with low_limit already raised by L).
 const VmaTree::Node* VmaTree::first_fit(const Node* n, Addr threshold, Addr lo) const {
-  if (!n || n->subtree_gap < threshold) return nullptr;
-  if (n->vma.vm_start > lo) {
-    if (const Node* r = first_fit(n->left, threshold, lo)) return r;
-  }
-  if (gap_of(n) >= threshold && vm_start_gap(n->vma, stack_guard_gap_) >= lo) return n;
-  return first_fit(n->right, threshold, lo);
+  const Walker w{*this};
+  return walk_first<Addr>(w, n, FirstFitAtoms<Addr, Walker>{w, threshold, lo});
 }
 
 // mm/mmap.c unmapped_area_topdown (v5.15): the last candidate in address order whose gap
 // starts at or below hi (the kernel's "gap_start <= high_limit" with high_limit lowered by L).
 const VmaTree::Node* VmaTree::last_fit(const Node* n, Addr threshold, Addr hi) const {
-  if (!n || n->subtree_gap < threshold) return nullptr;
-  if (vm_end_gap(n->vma) <= hi) {
-    if (const Node* r = last_fit(n->right, threshold, hi)) return r;
-  }
-  if (gap_of(n) >= threshold && prev_end_of(n) <= hi) return n;
-  return last_fit(n->left, threshold, hi);
+  const Walker w{*this};
+  return walk_last<Addr>(w, n, LastFitAtoms<Addr, Walker>{w, threshold, hi});
 }
 
 std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
@@ -814,23 +831,15 @@ std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const 
 // search visiting O(log n) nodes, like first_fit / last_fit above.
 
 // The first node in address order with raw_gap >= size and vm_start - 1 >= lo.
-const VmaTree::Node* VmaTree::first_raw_fit(const Node* n, Addr size, Addr lo) {
-  if (!n || n->subtree_raw_gap < size) return nullptr;
-  if (n->vma.vm_start > lo) {
-    if (const Node* r = first_raw_fit(n->left, size, lo)) return r;
-  }
-  if (n->raw_gap >= size && n->vma.vm_start > lo) return n;
-  return first_raw_fit(n->right, size, lo);
+const VmaTree::Node* VmaTree::first_raw_fit(const Node* n, Addr size, Addr lo) const {
+  const Walker w{*this};
+  return walk_first<Addr>(w, n, FirstRawFitAtoms<Addr, Walker>{w, size, lo});
 }
 
 // The last node in address order with raw_gap >= size and prev_end <= hi.
-const VmaTree::Node* VmaTree::last_raw_fit(const Node* n, Addr size, Addr hi) {
-  if (!n || n->subtree_raw_gap < size) return nullptr;
-  if (n->vma.vm_end <= hi) {
-    if (const Node* r = last_raw_fit(n->right, size, hi)) return r;
-  }
-  if (n->raw_gap >= size && prev_end_of(n) <= hi) return n;
-  return last_raw_fit(n->left, size, hi);
+const VmaTree::Node* VmaTree::last_raw_fit(const Node* n, Addr size, Addr hi) const {
+  const Walker w{*this};
+  return walk_last<Addr>(w, n, LastRawFitAtoms<Addr, Walker>{w, size, hi});
 }
 
 // lib/maple_tree.c mas_empty_area (v6.18).

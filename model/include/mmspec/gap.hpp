@@ -26,6 +26,17 @@
 
 namespace mmspec {
 
+// mm/mmap.c vm_start_gap (v5.15), include/linux/mm.h (v6.18): where the guard zone of a
+// VM_GROWSDOWN VMA begins (stack_guard_gap below vm_start, clamped at 0); vm_start otherwise.
+template <class V>
+constexpr V start_gap(V vm_start, BoolOf<V> growsdown, V stack_guard_gap) {
+  using O = Ops<V>;
+  return O::ite(growsdown,
+                O::ite(O::ult(stack_guard_gap, vm_start), vm_start - stack_guard_gap,
+                       O::lit(vm_start, 0)),
+                vm_start);
+}
+
 // mm/mmap.c vma_compute_gap (v5.15): the free space a VMA has below itself, 0 if its guard
 // gap reaches into (or past) the previous VMA.
 template <class V>

@@ -17,21 +17,21 @@ template <>
 struct Ops<std::uint64_t> {
   using V = std::uint64_t;
   using Bool = bool;
-  static V ite(Bool c, V a, V b) { return c ? a : b; }
-  static Bool ult(V a, V b) { return a < b; }
-  static Bool ule(V a, V b) { return a <= b; }
-  static Bool eq(V a, V b) { return a == b; }
-  static V umax(V a, V b) { return a < b ? b : a; }
-  static V umin(V a, V b) { return a < b ? a : b; }
-  static V udiv(V a, V b) { return b == 0 ? 0 : a / b; }
-  static V lshr(V a, unsigned n) { return a >> n; }
-  static V shl(V a, unsigned n) { return a << n; }
-  static V lit(const V& /*like*/, std::uint64_t k) { return k; }
-  static Bool tt(const V& /*like*/) { return true; }
+  static constexpr V ite(Bool c, V a, V b) { return c ? a : b; }
+  static constexpr Bool ult(V a, V b) { return a < b; }
+  static constexpr Bool ule(V a, V b) { return a <= b; }
+  static constexpr Bool eq(V a, V b) { return a == b; }
+  static constexpr V umax(V a, V b) { return a < b ? b : a; }
+  static constexpr V umin(V a, V b) { return a < b ? a : b; }
+  static constexpr V udiv(V a, V b) { return b == 0 ? 0 : a / b; }
+  static constexpr V lshr(V a, unsigned n) { return a >> n; }
+  static constexpr V shl(V a, unsigned n) { return a << n; }
+  static constexpr V lit(const V& /*like*/, std::uint64_t k) { return k; }
+  static constexpr Bool tt(const V& /*like*/) { return true; }
   // Branch that really branches on bool (the model's hot path stays lazy); the z3
   // specialisation builds ite(c, t(), e()) and so covers both paths in one formula.
   template <class T, class E>
-  static auto branch(Bool c, T&& t, E&& e) {
+  __attribute__((always_inline)) static constexpr auto branch(Bool c, T&& t, E&& e) {
     return c ? t() : e();
   }
 };

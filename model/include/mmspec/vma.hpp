@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "mmspec/gap.hpp"
 #include "mmspec/types.hpp"
 #include "mmspec/vm_flags.hpp"
 
@@ -54,8 +55,7 @@ static_assert(std::is_trivially_copyable_v<Vma>);
 // mm/mmap.c vm_start_gap / vm_end_gap (v5.15), include/linux/mm.h (v6.18): the guard zone a
 // VM_GROWSDOWN VMA keeps below itself; x86 has no VM_GROWSUP, so the end gap is the end.
 constexpr Addr vm_start_gap(const Vma& v, Addr stack_guard_gap) {
-  if (!(v.vm_flags & VM_GROWSDOWN)) return v.vm_start;
-  return v.vm_start > stack_guard_gap ? v.vm_start - stack_guard_gap : 0;
+  return start_gap<Addr>(v.vm_start, (v.vm_flags & VM_GROWSDOWN) != 0, stack_guard_gap);
 }
 constexpr Addr vm_end_gap(const Vma& v) { return v.vm_end; }
 

@@ -270,8 +270,9 @@ class VmaTree {
   Node* lookup_and_keep(Addr a);
   const Node* first_fit(const Node* n, Addr threshold, Addr lo) const;
   const Node* last_fit(const Node* n, Addr threshold, Addr hi) const;
-  static const Node* first_raw_fit(const Node* n, Addr size, Addr lo);
-  static const Node* last_raw_fit(const Node* n, Addr size, Addr hi);
+  const Node* first_raw_fit(const Node* n, Addr size, Addr lo) const;
+  const Node* last_raw_fit(const Node* n, Addr size, Addr hi) const;
+  struct Walker;  // gap_walk.hpp's view of the nodes
 
   Addr gap_of(const Node* n) const;
   void update(Node* n) const;
