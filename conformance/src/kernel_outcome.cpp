@@ -19,7 +19,7 @@ std::string hex(std::uint64_t v) {
 struct Anchors {
   std::uint64_t win = 0, win_end = 0;
   bool has_window = false;
-  std::uint64_t vvar = 0, heap = 0;  // 0: absent
+  std::uint64_t vvar = 0;  // 0: absent
 
   static std::string rel(const char* anchor, std::uint64_t d) {
     std::string s(anchor);  // (not `"x" + hex(d)`: GCC 12 warns about it, -Wrestrict)
@@ -29,8 +29,6 @@ struct Anchors {
   std::string addr(std::uint64_t a) const {
     if (has_window && a >= win && a <= win_end) return rel("+", a - win).append(a == win ? "0x0" : "");
     if (vvar != 0 && a <= vvar && vvar - a < (1ULL << 40)) return rel(a == vvar ? "vvar" : "vvar-", vvar - a);
-    if (heap != 0 && a >= heap && a - heap < (1ULL << 32)) return rel(a == heap ? "heap" : "heap+", a - heap);
-    if (heap != 0 && a < heap && heap - a < (1ULL << 32)) return rel("heap-", heap - a);
     return hex(a);
   }
 };
@@ -44,7 +42,6 @@ Anchors anchors(const trace::Trace& t, const trace::Observations& obs) {
   }
   for (const MapsEntry& e : obs.initial) {
     if (e.name == "[vvar]" && an.vvar == 0) an.vvar = e.start;
-    if (e.name == "[heap]" && an.heap == 0) an.heap = e.start;
   }
   return an;
 }
@@ -116,10 +113,11 @@ std::vector<OutcomeItem> kernel_outcome(const trace::Trace& t, const trace::Obse
   std::vector<std::string> fin;
   for (const MapsEntry& e : obs.final) {
     if (e.name == "[stack]" || e.name == "[vsyscall]") continue;
-    const bool old = std::any_of(obs.initial.begin(), obs.initial.end(),
-                                 [&](const MapsEntry& i) {
-                                   return i.same_vma(e) && generation_flags(i.vmflags) == generation_flags(e.vmflags);
-                                 });
+    // Outside the window, a VMA over the same range as one of the initial address space is the
+    // agent's own (its heap, say, renamed after a `heap` set-up), whose size depends on the kernel.
+    const bool old = std::any_of(obs.initial.begin(), obs.initial.end(), [&](const MapsEntry& i) {
+      return i.start == e.start && i.end == e.end && i.perms_str() == e.perms_str();
+    });
     if (in_window(an, e) || !old) fin.push_back(entry_text(an, e));
   }
   out.push_back({"final maps", join(fin)});

@@ -1,8 +1,9 @@
 // What one kernel did with a scenario, in terms that do not depend on the kernel's own image,
 // so that the outcomes of different kernels can be compared: every operation's result and the
-// VMAs the scenario made, with addresses relative to the trace's window or to the process's
-// own landmarks ([vvar] for hint-less placement below mmap_base, [heap] for brk). VmFlags are
-// kept except `sd`, which follows the kernel's configuration rather than its generation.
+// VMAs the scenario made, with addresses relative to the trace's window or, for hint-less
+// placement below mmap_base, to the process's [vvar] (whose own position depends on the size of
+// the kernel's vDSO); other addresses are absolute. VmFlags are kept except `sd`, which follows
+// the kernel's configuration rather than its generation.
 //
 //   kernel_outcome(trace, observations) -> [OutcomeItem {where, what}]
 #pragma once
@@ -24,7 +25,7 @@ struct OutcomeItem {
 
 // Items in trace order: one per operation with a result, one per expect-maps snapshot (the
 // VMAs inside the window), and the final VMAs (inside the window, plus any VMA outside it that
-// the initial address space did not have, [stack] aside).
+// whose range the initial address space did not have, [stack] aside).
 std::vector<OutcomeItem> kernel_outcome(const trace::Trace& t, const trace::Observations& obs);
 
 }  // namespace mmspec::conformance
