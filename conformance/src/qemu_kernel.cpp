@@ -258,8 +258,9 @@ QemuRun run_in_qemu(const QemuConfig& c) {
   }
   if (r.records.size() < 5 || r.records.compare(r.records.size() - 5, 5, "done\n") != 0) {
     r.error = "the agent did not finish inside the guest (" + std::to_string(r.records.size()) +
-              " bytes of records, no final 'done'); the kernel may have panicked or the agent "
-              "crashed\n" + logs;
+              " bytes of records, no final 'done'): the kernel may have panicked or the agent "
+              "crashed; the init must be the static mmspec-live (--live), and MMSPEC_QEMU_KEEP=1 "
+              "keeps the records and logs for a look\n" + logs;
     return r;
   }
   r.ok = true;
