@@ -31,10 +31,13 @@ namespace mmspec {
 template <class V>
 constexpr V start_gap(V vm_start, BoolOf<V> growsdown, V stack_guard_gap) {
   using O = Ops<V>;
-  return O::ite(growsdown,
-                O::ite(O::ult(stack_guard_gap, vm_start), vm_start - stack_guard_gap,
-                       O::lit(vm_start, 0)),
-                vm_start);
+  return O::branch(
+      growsdown,
+      [&] {
+        return O::ite(O::ult(stack_guard_gap, vm_start), vm_start - stack_guard_gap,
+                      O::lit(vm_start, 0));
+      },
+      [&] { return vm_start; });
 }
 
 // mm/mmap.c vma_compute_gap (v5.15): the free space a VMA has below itself, 0 if its guard

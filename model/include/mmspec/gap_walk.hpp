@@ -29,26 +29,52 @@
 
 namespace mmspec {
 
+template <class V, class T, class A>
+typename T::Result walk_first(const T& t, typename T::Ref n, const A& a);
+template <class V, class T, class A>
+typename T::Result walk_last(const T& t, typename T::Ref n, const A& a);
+
+// walk_first below a node n that is present and not pruned.
+template <class V, class T, class A>
+typename T::Result walk_first_at(const T& t, typename T::Ref n, const A& a) {
+  using O = Ops<V>;
+  const typename T::Result l = O::branch(
+      a.descend(n), [&]() MMSPEC_WALK_INLINE { return walk_first<V>(t, t.left(n), a); },
+      [&]() MMSPEC_WALK_INLINE { return t.none(); });
+  return O::branch(
+      t.found(l), [&]() MMSPEC_WALK_INLINE { return l; },
+      [&]() MMSPEC_WALK_INLINE {
+        return O::branch(
+            a.big(n) && a.bound(n), [&]() MMSPEC_WALK_INLINE { return t.self(n); },
+            [&]() MMSPEC_WALK_INLINE { return walk_first<V>(t, t.right(n), a); });
+      });
+}
+
 // mm/mmap.c unmapped_area (v5.15) and lib/maple_tree.c mas_empty_area (v6.18), the descent:
 // the first node in address order (in-order) whose own gap is big enough and on the right
 // side of the bound.
 template <class V, class T, class A>
-typename T::Result walk_first(const T& t, typename T::Ref n, const A& a) {
-  using O = Ops<V>;
+MMSPEC_WALK_INLINE inline typename T::Result walk_first(const T& t, typename T::Ref n,
+                                                      const A& a) {
   if (t.null(n)) return t.none();
-  return O::branch(
+  return Ops<V>::branch(
       a.pruned(n), [&]() MMSPEC_WALK_INLINE { return t.none(); },
+      [&]() MMSPEC_WALK_INLINE { return walk_first_at<V>(t, n, a); });
+}
+
+// walk_last below a node n that is present and not pruned.
+template <class V, class T, class A>
+typename T::Result walk_last_at(const T& t, typename T::Ref n, const A& a) {
+  using O = Ops<V>;
+  const typename T::Result r = O::branch(
+      a.descend(n), [&]() MMSPEC_WALK_INLINE { return walk_last<V>(t, t.right(n), a); },
+      [&]() MMSPEC_WALK_INLINE { return t.none(); });
+  return O::branch(
+      t.found(r), [&]() MMSPEC_WALK_INLINE { return r; },
       [&]() MMSPEC_WALK_INLINE {
-        const typename T::Result l = O::branch(
-            a.descend(n), [&]() MMSPEC_WALK_INLINE { return walk_first<V>(t, t.left(n), a); },
-            [&]() MMSPEC_WALK_INLINE { return t.none(); });
         return O::branch(
-            t.found(l), [&]() MMSPEC_WALK_INLINE { return l; },
-            [&]() MMSPEC_WALK_INLINE {
-              return O::branch(
-                  a.big(n) && a.bound(n), [&]() MMSPEC_WALK_INLINE { return t.self(n); },
-                  [&]() MMSPEC_WALK_INLINE { return walk_first<V>(t, t.right(n), a); });
-            });
+            a.big(n) && a.bound(n), [&]() MMSPEC_WALK_INLINE { return t.self(n); },
+            [&]() MMSPEC_WALK_INLINE { return walk_last<V>(t, t.left(n), a); });
       });
 }
 
@@ -56,23 +82,12 @@ typename T::Result walk_first(const T& t, typename T::Ref n, const A& a) {
 // descent: the last node in address order whose own gap is big enough and on the right side
 // of the bound.
 template <class V, class T, class A>
-typename T::Result walk_last(const T& t, typename T::Ref n, const A& a) {
-  using O = Ops<V>;
+MMSPEC_WALK_INLINE inline typename T::Result walk_last(const T& t, typename T::Ref n,
+                                                      const A& a) {
   if (t.null(n)) return t.none();
-  return O::branch(
+  return Ops<V>::branch(
       a.pruned(n), [&]() MMSPEC_WALK_INLINE { return t.none(); },
-      [&]() MMSPEC_WALK_INLINE {
-        const typename T::Result r = O::branch(
-            a.descend(n), [&]() MMSPEC_WALK_INLINE { return walk_last<V>(t, t.right(n), a); },
-            [&]() MMSPEC_WALK_INLINE { return t.none(); });
-        return O::branch(
-            t.found(r), [&]() MMSPEC_WALK_INLINE { return r; },
-            [&]() MMSPEC_WALK_INLINE {
-              return O::branch(
-                  a.big(n) && a.bound(n), [&]() MMSPEC_WALK_INLINE { return t.self(n); },
-                  [&]() MMSPEC_WALK_INLINE { return walk_last<V>(t, t.left(n), a); });
-            });
-      });
+      [&]() MMSPEC_WALK_INLINE { return walk_last_at<V>(t, n, a); });
 }
 
 // The atom sets. N gives a node's values: subtree_gap, gap (gap_of), start_gap
