@@ -16,13 +16,13 @@ bool data_rlimit_exceeded(const Mm& mm, Addr brk) {
   return (brk - mm.start_brk) + (mm.end_data - mm.start_data) > rlim;
 }
 
-// mm/mmap.c do_brk_flags (v5.15); mm/vma.c do_brk_flags (v6.18). `brkvma` (6.18 only) is the
-// VMA the heap may extend: the last VMA below addr that reaches above start_brk.
+// mm/mmap.c do_brk_flags (v5.15, v6.1); mm/vma.c do_brk_flags (v6.18). `brkvma` (6.1 on) is
+// the VMA the heap may extend: the last VMA below addr that reaches above start_brk.
 int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
   const VmFlags flags = VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT | mm.def_flags;
   const std::uint64_t npages = len >> PAGE_SHIFT;
   Vma* prev = nullptr;
-  if (mm.classic()) {
+  if (!mm.brk_maple()) {
     const SysRet r = get_unmapped_area(mm, 0, addr, len, 0, MAP_FIXED, flags);
     if (is_err(r)) return static_cast<int>(r);
     if (!mlock_future_ok(mm, mm.def_flags, len)) return -EAGAIN;
@@ -42,7 +42,7 @@ int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
   p.pgoff = addr >> PAGE_SHIFT;
   p.flags = flags;
   Vma* vma = nullptr;
-  if (mm.classic()) {
+  if (!mm.brk_maple()) {
     vma = vma_merge_new(mm, prev, prev ? mm.vmas.next(prev) : mm.vmas.first(), p);
   } else if (brkvma && brkvma->vm_end == addr) {
     vma = vma_merge_new(mm, brkvma, nullptr, p, /*just_expand=*/true);
@@ -69,7 +69,7 @@ int do_brk_flags(Mm& mm, Vma* brkvma, Addr addr, std::uint64_t len) {
 
 }  // namespace
 
-// mm/mmap.c sys_brk (v5.15, v6.18)
+// mm/mmap.c sys_brk (v5.15, v6.1, v6.18)
 SysRet sys_brk(Mm& mm, Addr brk) {
   const Addr origbrk = mm.brk;
   auto fail = [&](const std::string& why) {
@@ -87,7 +87,7 @@ SysRet sys_brk(Mm& mm, Addr brk) {
     return static_cast<SysRet>(brk);
   }
   if (brk <= mm.brk) {  // shrinking is always allowed
-    if (!mm.classic()) {
+    if (mm.brk_maple()) {
       Vma* v = mm.vmas.find_vma_intersection(newbrk, oldbrk);
       if (!v) return fail("no VMA in the range given back");
       mm.brk = brk;
@@ -100,7 +100,7 @@ SysRet sys_brk(Mm& mm, Addr brk) {
     return static_cast<SysRet>(brk);
   }
   Vma* brkvma = nullptr;
-  if (!mm.classic()) {  // check_brk_limits
+  if (mm.brk_maple()) {  // check_brk_limits
     const SysRet r = get_unmapped_area(mm, 0, oldbrk, newbrk - oldbrk, 0, MAP_FIXED, 0);
     if (is_err(r)) return fail("beyond the address space");
     if (!mlock_future_ok(mm, mm.def_flags, newbrk - oldbrk)) return fail("RLIMIT_MEMLOCK exceeded");
@@ -109,7 +109,7 @@ SysRet sys_brk(Mm& mm, Addr brk) {
   Vma* next = mm.vmas.find_vma_prev(oldbrk, &below);
   if (next && newbrk + PAGE_SIZE > vm_start_gap(*next, mm.cfg.layout.stack_guard_gap))
     return fail("the next VMA " + vma_str(*next) + " leaves no free page above the new break");
-  if (!mm.classic() && below && below->vm_end > mm.start_brk) brkvma = below;
+  if (mm.brk_maple() && below && below->vm_end > mm.start_brk) brkvma = below;
   if (do_brk_flags(mm, brkvma, oldbrk, newbrk - oldbrk) < 0) return fail("do_brk_flags failed");
   mm.brk = brk;
   return static_cast<SysRet>(brk);

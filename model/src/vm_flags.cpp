@@ -5,12 +5,11 @@
 namespace mmspec {
 namespace {
 
-// fs/proc/task_mmu.c show_smap_vma_flags (v6.18): mnemonic per bit, in print order.
 // fs/proc/task_mmu.c show_smap_vma_flags (v6.18): mnemonic per bit, printed in bit order.
 constexpr std::pair<VmFlags, const char*> kMnemonics[] = {
     {VM_READ, "rd"},        {VM_WRITE, "wr"},         {VM_EXEC, "ex"},        {VM_SHARED, "sh"},
     {VM_MAYREAD, "mr"},     {VM_MAYWRITE, "mw"},      {VM_MAYEXEC, "me"},     {VM_MAYSHARE, "ms"},
-    {VM_GROWSDOWN, "gd"},   {VM_UFFD_MISSING, "um"},  {VM_PFNMAP, "pf"},      {VM_UFFD_WP, "uw"},
+    {VM_GROWSDOWN, "gd"},   {VM_UFFD_MISSING, "um"},  {VM_PFNMAP, "pf"},      {VM_DENYWRITE, "dw"} /* v5.10 */, {VM_UFFD_WP, "uw"},
     {VM_LOCKED, "lo"},      {VM_IO, "io"},            {VM_SEQ_READ, "sr"},    {VM_RAND_READ, "rr"},
     {VM_DONTCOPY, "dc"},    {VM_DONTEXPAND, "de"},    {VM_LOCKONFAULT, "lf"}, {VM_ACCOUNT, "ac"},
     {VM_NORESERVE, "nr"},   {VM_HUGETLB, "ht"},       {VM_SYNC, "sf"},        {VM_ARCH_1, "ar"},

@@ -249,10 +249,43 @@ Vma* classic_vma_merge(Mm& mm, Vma* prev, const MergeProposal& p) {
   return commit_case(mm, c, prev, area, next, p);
 }
 
+// mm/mmap.c __mmap_region and do_brk_flags (v6.1): no vma_merge for a new range. next is
+// checked first with no anon_vma, then prev with next's anon_vma if next qualified; vma_expand
+// grows the chosen VMA (prev over next when both qualify). brk checks prev only.
+Vma* expand_next_first(Mm& mm, Vma* prev, Vma* next, const MergeProposal& p, bool just_expand) {
+  if (p.flags & VM_SPECIAL) {
+    narrate_refusal(mm, std::string(merge_refusal_text(MergeRefusal::special)));
+    return nullptr;
+  }
+  const MergeRefusal rr = just_expand                 ? MergeRefusal::no_neighbour
+                          : !next                     ? MergeRefusal::no_neighbour
+                          : p.end != next->vm_start   ? MergeRefusal::not_adjacent
+                                                      : can_merge_side(mm, *next, p, true);
+  const bool right = rr == MergeRefusal::none;
+  MergeProposal pl = p;
+  if (right) pl.anon_vma = next->anon_vma;
+  const MergeRefusal lr = !prev                      ? MergeRefusal::no_neighbour
+                          : prev->vm_end != p.start  ? MergeRefusal::not_adjacent
+                                                     : can_merge_side(mm, *prev, pl, false);
+  const bool left = lr == MergeRefusal::none;
+  const int c = static_cast<int>(merge_case<Addr>(left, right, false, false, false, 0));
+  if (c == 0) {
+    if (mm.narrating()) narrate_refusal(mm, side_text("prev", prev, lr, mm, pl) + "; " + side_text("next", next, rr, mm, p));
+    return nullptr;
+  }
+  if (mm.narrating() && (!left || !right) && !just_expand)
+    MMSPEC_NOTE(mm, EventKind::merge_refused, left ? side_text("next", next, rr, mm, p)
+                                            : side_text("prev", prev, lr, mm, pl));
+  narrate_case(mm, c, p);
+  return commit_case(mm, c, prev, nullptr, next, p);
+}
+
 }  // namespace
 
-// mm/mmap.c vma_merge (v5.15); mm/vma.c vma_merge_new_range (v6.18)
+// mm/mmap.c vma_merge (v5.15); mm/mmap.c __mmap_region, do_brk_flags (v6.1);
+// mm/vma.c vma_merge_new_range (v6.18)
 Vma* vma_merge_new(Mm& mm, Vma* prev, Vma* next, const MergeProposal& p, bool just_expand) {
+  if (mm.mmap_expands_next_first()) return expand_next_first(mm, prev, next, p, just_expand);
   if (mm.classic()) return classic_vma_merge(mm, prev, p);
   if (p.flags & VM_SPECIAL) {
     narrate_refusal(mm, std::string(merge_refusal_text(MergeRefusal::special)));

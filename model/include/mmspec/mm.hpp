@@ -116,6 +116,13 @@ class Mm {
   // VMAs in the maple tree (6.1 on): gap searches run mas_empty_area(_rev) and retry for guard
   // gaps, instead of the rb_subtree_gap walk.
   bool maple_tree() const { return cfg.profile != Profile::linux_5_10; }
+  // mmap_region merges a new range by vma_expand, checking next (with no anon_vma) before prev
+  // (with next's anon_vma), instead of calling vma_merge (mm/mmap.c __mmap_region, v6.1).
+  bool mmap_expands_next_first() const { return cfg.profile == Profile::linux_6_1; }
+  // brk on the maple tree (mm/mmap.c brk and do_brk_flags, v6.1; mm/vma.c, v6.18): shrinking
+  // needs a VMA between the new and the old break, growing only extends the VMA that ends at
+  // the old break above start_brk (never vma_merge), after check_brk_limits.
+  bool brk_maple() const { return cfg.profile != Profile::linux_5_10; }
 
   MmConfig cfg;
   std::shared_ptr<World> world;

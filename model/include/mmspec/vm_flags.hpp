@@ -22,6 +22,8 @@ inline constexpr VmFlags VM_MAYSHARE = 0x00000080;
 inline constexpr VmFlags VM_GROWSDOWN = 0x00000100;
 inline constexpr VmFlags VM_UFFD_MISSING = 0x00000200;
 inline constexpr VmFlags VM_PFNMAP = 0x00000400;
+// Before 5.15 only (include/linux/mm.h v5.10; ELF and a.out images mapped with MAP_DENYWRITE).
+inline constexpr VmFlags VM_DENYWRITE = 0x00000800;
 inline constexpr VmFlags VM_UFFD_WP = 0x00001000;
 inline constexpr VmFlags VM_LOCKED = 0x00002000;
 inline constexpr VmFlags VM_IO = 0x00004000;
