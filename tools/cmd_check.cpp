@@ -197,7 +197,7 @@ void run_kernel(KernelResult& k, const Suite& s, const CheckOptions& o) {
       k.message = "cannot find the static mmspec-live beside mmspec: build it, or pass --live PATH";
       return;
     }
-    qc.scenarios = s.paths;
+    for (const auto& l : s.loaded) qc.scenarios.push_back(l.text);
     qc.scenario_timeout = o.timeout;
     qc.vm_timeout = o.vm_timeout;
     qc.accel = o.accel;

@@ -151,13 +151,8 @@ QemuRun run_in_qemu(const QemuConfig& c) {
   cpio.file("init", agent, 0755);
   cpio.directory("s");
   for (std::size_t i = 0; i < c.scenarios.size(); ++i) {
-    std::string text;
-    if (!read_whole(c.scenarios[i], text)) {
-      r.error = "cannot read the scenario " + c.scenarios[i];
-      return r;
-    }
     const std::string g = guest_scenario_path(i);
-    cpio.file(g.substr(1), text);
+    cpio.file(g.substr(1), c.scenarios[i]);
     r.guest_paths.push_back(g);
   }
   WorkDir wd;

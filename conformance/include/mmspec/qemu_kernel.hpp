@@ -14,7 +14,8 @@ struct QemuConfig {
   std::string qemu = "qemu-system-x86_64";  // looked up in PATH unless it contains a '/'
   std::string kernel;                       // bzImage / vmlinuz
   std::string agent;                        // the static mmspec-live
-  std::vector<std::string> scenarios;       // .mmt files on the host
+  std::vector<std::string> scenarios;       // the texts of the .mmt files, in order (the texts
+                                            // the caller parsed: the files may change meanwhile)
   double scenario_timeout = 10;             // the agent's --timeout
   double vm_timeout = 300;                  // qemu is killed after this many seconds
   std::string accel = "tcg";                // "tcg" or "kvm"
