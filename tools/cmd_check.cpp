@@ -341,6 +341,9 @@ struct Difference {
     std::vector<std::string> per_kernel;  // aligned with the kernels that ran
   };
   std::vector<Item> items;
+  // Per kernel that ran: a letter naming its whole outcome; kernels with the same letter did the
+  // same (A for the first kernel, B for the next different outcome, ...).
+  std::string classes;
 };
 
 std::vector<Difference> kernel_differences(const Suite& s, const std::vector<const KernelResult*>& ran) {
@@ -372,7 +375,16 @@ std::vector<Difference> kernel_differences(const Suite& s, const std::vector<con
           item.per_kernel.end())
         d.items.push_back(std::move(item));
     }
-    if (!d.items.empty()) out.push_back(std::move(d));
+    if (d.items.empty()) continue;
+    std::vector<std::string> seen;
+    for (std::size_t j = 0; j < ran.size(); ++j) {
+      std::string whole;
+      for (const auto& it : d.items) whole += it.per_kernel[j] + "\n";
+      auto at = std::find(seen.begin(), seen.end(), whole);
+      if (at == seen.end()) at = seen.insert(seen.end(), whole);
+      d.classes.push_back(static_cast<char>('A' + (at - seen.begin())));
+    }
+    out.push_back(std::move(d));
   }
   return out;
 }
@@ -380,12 +392,25 @@ std::vector<Difference> kernel_differences(const Suite& s, const std::vector<con
 void print_differences(const std::vector<Difference>& diffs, const std::vector<const KernelResult*>& ran,
                        bool verbose) {
   std::cout << "== differences between kernels: " << diffs.size() << " scenario"
-            << (diffs.size() == 1 ? "" : "s") << " whose kernel outcomes differ (";
+            << (diffs.size() == 1 ? "" : "s") << " whose kernel outcomes differ; the same letter in a row "
+            << "is the same outcome (";
   for (std::size_t j = 0; j < ran.size(); ++j)
     std::cout << (j ? ", " : "") << ran[j]->name << " = " << ran[j]->release;
   std::cout << ")\n";
-  std::size_t w = 6;
+  std::size_t w = 6, sw = 8;
   for (const KernelResult* k : ran) w = std::max(w, k->name.size());
+  for (const auto& d : diffs) sw = std::max(sw, d.scenario.size());
+  // The matrix: a letter per kernel, the same letter for the same outcome.
+  std::cout << std::left << std::setw(static_cast<int>(sw + 2)) << "scenario";
+  for (const KernelResult* k : ran) std::cout << std::setw(static_cast<int>(w + 2)) << k->name;
+  std::cout << "\n";
+  for (const auto& d : diffs) {
+    std::cout << std::setw(static_cast<int>(sw + 2)) << d.scenario;
+    for (std::size_t j = 0; j < ran.size(); ++j)
+      std::cout << std::setw(static_cast<int>(w + 2)) << std::string(1, d.classes[j]);
+    std::cout << "\n";
+  }
+  std::cout << "what each kernel did, where they differ:\n";
   for (const auto& d : diffs) {
     std::cout << d.scenario << "\n";
     const std::size_t shown = verbose ? d.items.size() : std::min<std::size_t>(d.items.size(), 3);
@@ -533,7 +558,9 @@ int cmd_check(const std::vector<std::string>& args, const CheckOptions& o) {
         for (std::size_t j = 0; j < ran.size(); ++j) per[ran[j]->name] = it.per_kernel[j];
         items.push_back({{"where", it.where}, {"outcomes", per}});
       }
-      dj.push_back({{"scenario", d.scenario}, {"items", items}});
+      nlohmann::json cls = nlohmann::json::object();
+      for (std::size_t j = 0; j < ran.size(); ++j) cls[ran[j]->name] = std::string(1, d.classes[j]);
+      dj.push_back({{"scenario", d.scenario}, {"classes", cls}, {"items", items}});
     }
     std::cout << nlohmann::json{{"kernels", ks},
                                 {"differences", dj},
