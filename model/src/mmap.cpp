@@ -25,14 +25,14 @@ VmFlags calc_vm_flag_bits(const Mm& mm, std::uint64_t flags) {
   if (flags & MAP_GROWSDOWN) f |= VM_GROWSDOWN;
   if (flags & MAP_LOCKED) f |= VM_LOCKED;
   if (flags & MAP_SYNC) f |= VM_SYNC;
-  if (!mm.classic() && mm.cfg.machine.thp && (flags & MAP_STACK)) f |= VM_NOHUGEPAGE;
+  if (mm.map_stack_nohugepage() && mm.cfg.machine.thp && (flags & MAP_STACK)) f |= VM_NOHUGEPAGE;
   return f;
 }
 
 // include/linux/mman.h LEGACY_MAP_MASK: what MAP_SHARED keeps and MAP_SHARED_VALIDATE accepts;
 // MAP_ABOVE4G joined it in v6.3.
 std::uint64_t legacy_map_mask(const Mm& mm) {
-  return static_cast<std::uint64_t>(LEGACY_MAP_MASK) | (mm.classic() ? 0 : MAP_ABOVE4G);
+  return static_cast<std::uint64_t>(LEGACY_MAP_MASK) | (mm.map_above4g() ? MAP_ABOVE4G : 0);
 }
 
 // mm/mmap.c file_mmap_ok (v5.15, v6.18) for regular files and shmem.
@@ -82,7 +82,7 @@ SysRet new_vma(Mm& mm, Addr addr, Addr end, VmFlags vm_flags, FileId file, PgOff
   return 0;
 }
 
-// mm/mmap.c mmap_region (v5.15); mm/vma.c __mmap_region (v6.18)
+// mm/mmap.c mmap_region (v5.15), __mmap_region (v6.1); mm/vma.c __mmap_region (v6.18)
 SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm_flags,
                    PgOff pgoff) {
   const Addr end = addr + len;
@@ -95,7 +95,7 @@ SysRet mmap_region(Mm& mm, FileId file, Addr addr, std::uint64_t len, VmFlags vm
   g.end = end;
   bool detached = false;
 
-  if (mm.classic()) {
+  if (mm.mmap_unmaps_first()) {
     if (!may_expand_vm(mm, vm_flags, pglen)) {
       std::uint64_t overlap = 0;
       for (const Vma* v = mm.vmas.find_vma_intersection(addr, end); v && v->vm_start < end;
@@ -254,7 +254,7 @@ SysRet sys_mmap(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot, std::u
         vm_flags |= VM_SHARED | VM_MAYSHARE;
         break;
       case MAP_DROPPABLE:
-        if (mm.classic()) return fail(mm, EINVAL, "anonymous map type is not shared or private: EINVAL");
+        if (!mm.map_droppable()) return fail(mm, EINVAL, "anonymous map type is not shared or private: EINVAL");
         if (flags & (MAP_LOCKED | MAP_HUGETLB)) return fail(mm, EINVAL, "MAP_DROPPABLE with MAP_LOCKED: EINVAL");
         if (vm_flags & VM_GROWSDOWN) return fail(mm, EINVAL, "MAP_DROPPABLE with MAP_GROWSDOWN: EINVAL");
         vm_flags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;

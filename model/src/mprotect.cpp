@@ -16,7 +16,7 @@ int mprotect_fixup(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFlags 
   const VmFlags oldflags = vma->vm_flags;
   const std::uint64_t nrpages = (end - start) >> PAGE_SHIFT;
   std::uint64_t charged = 0;
-  if (!mm.classic() && (oldflags & VM_SEALED)) return -EPERM;
+  if (mm.mseal() && (oldflags & VM_SEALED)) return -EPERM;
   if (newflags == oldflags) {
     *pprev = vma;
     return 0;
@@ -35,7 +35,7 @@ int mprotect_fixup(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFlags 
       newflags |= VM_ACCOUNT;
       MMSPEC_NOTE(mm, EventKind::flags, "private range becomes writable: charged, VM_ACCOUNT set");
     }
-  } else if (!mm.classic() && (oldflags & VM_ACCOUNT) && vma->is_anonymous() && !vma->anon_vma) {
+  } else if (mm.mprotect_unaccounts_unfaulted() && (oldflags & VM_ACCOUNT) && vma->is_anonymous() && !vma->anon_vma) {
     // 6.18: a never-written anonymous range that loses write access gives its charge back.
     newflags &= ~VM_ACCOUNT;
     MMSPEC_NOTE(mm, EventKind::flags, "never-written anonymous range loses write: VM_ACCOUNT dropped");

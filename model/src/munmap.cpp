@@ -8,7 +8,7 @@
 
 namespace mmspec {
 
-// mm/vma.c vms_gather_munmap_vmas (v6.18); mm/mmap.c __do_munmap (v5.15)
+// mm/vma.c vms_gather_munmap_vmas (v6.18); mm/mmap.c __do_munmap (v5.15), do_mas_align_munmap (v6.1)
 int munmap_gather(Mm& mm, Vma* first, Addr start, Addr end, MunmapGather& g) {
   g = MunmapGather{};
   g.start = start;
@@ -20,20 +20,20 @@ int munmap_gather(Mm& mm, Vma* first, Addr start, Addr end, MunmapGather& g) {
                                     " in three at max_map_count: ENOMEM");
       return -ENOMEM;
     }
-    if (!mm.classic() && (first->vm_flags & VM_SEALED)) return -EPERM;
+    if (mm.mseal() && (first->vm_flags & VM_SEALED)) return -EPERM;
     Vma* upper = nullptr;
     if (int e = split_vma_nocheck(mm, first, start, &upper)) return e;
     first = upper;
   }
-  if (mm.classic()) {
+  if (mm.munmap_splits_end_first()) {
     // v5.15 splits the VMA containing `end` before collecting.
     Vma* last = mm.vmas.find_vma(end);
     if (last && end > last->vm_start)
       if (int e = split_vma_nocheck(mm, last, end)) return e;
   }
-  Vma* v = mm.classic() ? mm.vmas.find_vma(start) : first;
+  Vma* v = mm.munmap_splits_end_first() ? mm.vmas.find_vma(start) : first;
   for (; v && v->vm_start < end; v = mm.vmas.next(v)) {
-    if (!mm.classic() && (v->vm_flags & VM_SEALED)) return -EPERM;
+    if (mm.mseal() && (v->vm_flags & VM_SEALED)) return -EPERM;
     if (v->vm_end > end)
       if (int e = split_vma_nocheck(mm, v, end)) return e;
     g.vmas.push_back(*v);

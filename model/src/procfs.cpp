@@ -17,9 +17,9 @@ const char* special_name(SpecialName s) {
   return "";
 }
 
-// include/linux/mm.h vma_is_initial_heap (v6.18: strict); fs/proc/task_mmu.c (v5.15: inclusive)
+// include/linux/mm.h vma_is_initial_heap (v6.18: strict); fs/proc/task_mmu.c (v5.15, v6.1: inclusive)
 bool is_initial_heap(const Mm& mm, const Vma& v) {
-  if (mm.classic()) return v.vm_start <= mm.brk && v.vm_end >= mm.start_brk;
+  if (mm.heap_label_inclusive()) return v.vm_start <= mm.brk && v.vm_end >= mm.start_brk;
   return v.vm_start < mm.brk && v.vm_end > mm.start_brk;
 }
 

@@ -12,7 +12,7 @@ constexpr Addr SZ_4G = Addr{1} << 32;
 SysRet vm_unmapped_area(const Mm& mm, bool topdown, Addr length, Addr low, Addr high,
                         Addr align_mask, PgOff align_offset) {
   // 6.18 never searches below mmap_min_addr; the classic search starts at the caller's limit.
-  if (!mm.classic() && low < mm.cfg.layout.mmap_min_addr) low = mm.cfg.layout.mmap_min_addr;
+  if (mm.search_clamps_mmap_min_addr() && low < mm.cfg.layout.mmap_min_addr) low = mm.cfg.layout.mmap_min_addr;
   GapRequest r{length, low, high, align_mask, align_offset};
   // 6.18 searches the maple tree for empty ranges and applies guard gaps by retrying; the
   // classic walk prunes on gaps that already exclude them. They differ when a VMA sits inside
@@ -80,7 +80,7 @@ SysRet arch_get_unmapped_area_topdown(Mm& mm, Addr addr0, std::uint64_t len, PgO
       }
     }
     if (search) {
-      const Addr low = (!mm.classic() && (flags & MAP_ABOVE4G)) ? SZ_4G : PAGE_SIZE;
+      const Addr low = (mm.map_above4g() && (flags & MAP_ABOVE4G)) ? SZ_4G : PAGE_SIZE;
       Addr high = mm.layout.mmap_base;
       if (addr > DEFAULT_MAP_WINDOW) high += mm.layout.task_size - DEFAULT_MAP_WINDOW;
       const SysRet r = vm_unmapped_area(mm, true, len, low, high, align_mask,
@@ -142,7 +142,7 @@ bool mmap_address_hint_valid(const Mm& mm, Addr addr, std::uint64_t len) {
   return (addr > DEFAULT_MAP_WINDOW) == (addr + len > DEFAULT_MAP_WINDOW);
 }
 
-// mm/mmap.c get_unmapped_area (v5.15), __get_unmapped_area (v6.18)
+// mm/mmap.c get_unmapped_area (v5.15, v6.1), __get_unmapped_area (v6.18)
 SysRet get_unmapped_area(Mm& mm, FileId file, Addr addr, std::uint64_t len, PgOff pgoff,
                          int flags, VmFlags vm_flags) {
   (void)vm_flags;  // only shadow stacks use it on x86 (start_gap), not modelled
@@ -155,11 +155,11 @@ SysRet get_unmapped_area(Mm& mm, FileId file, Addr addr, std::uint64_t len, PgOf
   // Files are shmem (memfd) and shared anonymous memory uses shmem's allocator: with shmem
   // huge pages off (the default) both end in the mm's allocator.
   if (!file && (flags & MAP_SHARED)) pgoff = 0;
-  if (!mm.classic() && !file) pgoff = 0;
+  if (mm.thp_aligns_anon() && !file) pgoff = 0;
   const Inode* ino = file ? mm.world->inode_of(file) : nullptr;
   if (ino && ino->hugetlb) {
     r = hugetlb_get_unmapped_area(mm, addr, len, pgoff, flags);
-  } else if (!mm.classic() && mm.cfg.machine.thp && !file && !(flags & MAP_SHARED) && addr == 0 &&
+  } else if (mm.thp_aligns_anon() && mm.cfg.machine.thp && !file && !(flags & MAP_SHARED) && addr == 0 &&
       len % PMD_SIZE == 0) {
     const Addr a = thp_get_unmapped_area(mm, addr, len, flags);
     r = a ? static_cast<SysRet>(a) : mm_get_unmapped_area(mm, addr, len, pgoff, flags);

@@ -9,7 +9,7 @@ bool anon_pair_compatible(const Vma& a, const Vma& b) {
   return !a.anon_vma || !b.anon_vma || a.anon_vma == b.anon_vma;
 }
 
-// mm/mmap.c is_mergeable_anon_vma (v5.15): with either side unfaulted, the neighbour's chain
+// mm/mmap.c is_mergeable_anon_vma (v5.15, v6.1): with either side unfaulted, the neighbour's chain
 // must be a single entry (an unfaulted neighbour has an empty chain, so only an unfaulted
 // range passes); otherwise both must share the anon_vma.
 bool classic_anon_ok(const Vma& n, const MergeProposal& p) {
@@ -205,6 +205,8 @@ std::string_view merge_refusal_text(MergeRefusal r) {
 MergeRefusal can_merge_side(const Mm& mm, const Vma& n, const MergeProposal& p, bool is_next) {
   if ((n.vm_flags ^ p.flags) & ~VM_SOFTDIRTY) return MergeRefusal::flags;
   if (n.vm_file != p.file) return MergeRefusal::file;
+  // mm/mmap.c is_mergeable_vma: v5.15 refuses close hooks, v6.1 close hooks and differing
+  // anon_vma names (never set by the model), v6.18 names (close hooks only when removing).
   if (mm.classic()) {
     if (n.close_hook) return MergeRefusal::close_hook;
   } else if (n.anon_name != p.anon_name) {
@@ -219,7 +221,7 @@ MergeRefusal can_merge_side(const Mm& mm, const Vma& n, const MergeProposal& p, 
 
 namespace {
 
-// mm/mmap.c vma_merge (v5.15): used for new ranges and existing ranges alike. `prev` is the
+// mm/mmap.c vma_merge (v5.15; v6.1 the same cases): used for new ranges (v5.10) and existing ranges alike. `prev` is the
 // VMA before the range, or the VMA containing p.start when the range starts inside it.
 Vma* classic_vma_merge(Mm& mm, Vma* prev, const MergeProposal& p) {
   if (p.flags & VM_SPECIAL) {

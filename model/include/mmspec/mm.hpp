@@ -123,6 +123,35 @@ class Mm {
   // needs a VMA between the new and the old break, growing only extends the VMA that ends at
   // the old break above start_brk (never vma_merge), after check_brk_limits.
   bool brk_maple() const { return cfg.profile != Profile::linux_5_10; }
+  // mmap_region unmaps what the range replaces before the charge and the merge, so a refused
+  // charge leaves a hole (mm/mmap.c mmap_region v5.15, __mmap_region v6.1; 6.18 gathers,
+  // detaches and restores in mm/vma.c __mmap_region).
+  bool mmap_unmaps_first() const { return cfg.profile != Profile::linux_6_18; }
+  // munmap splits the VMA holding the end before it collects (mm/mmap.c __do_munmap, v5.15);
+  // 6.1 (do_mas_align_munmap) and 6.18 split it while collecting. Not observable from user space.
+  bool munmap_splits_end_first() const { return cfg.profile == Profile::linux_5_10; }
+  // /proc/PID/maps labels [heap] inclusively, vm_start <= brk && vm_end >= start_brk
+  // (fs/proc/task_mmu.c show_map_vma, v5.15, v6.1); 6.18 uses the strict vma_is_initial_heap.
+  bool heap_label_inclusive() const { return cfg.profile != Profile::linux_6_18; }
+  // The gap search never starts below mmap_min_addr (mm/vma.c unmapped_area(_topdown), v6.18);
+  // v5.15 and v6.1 (mm/mmap.c unmapped_area(_topdown)) start at the caller's low limit.
+  bool search_clamps_mmap_min_addr() const { return cfg.profile == Profile::linux_6_18; }
+  // Private anonymous mappings of a PMD multiple are THP-aligned by __get_unmapped_area, and
+  // anonymous mappings search with pgoff 0 (mm/mmap.c, v6.18; absent from v6.1 get_unmapped_area).
+  bool thp_aligns_anon() const { return cfg.profile == Profile::linux_6_18; }
+  // MAP_STACK sets VM_NOHUGEPAGE (include/linux/mman.h calc_vm_flag_bits, v6.18; not in v6.1).
+  bool map_stack_nohugepage() const { return cfg.profile == Profile::linux_6_18; }
+  // MAP_ABOVE4G: search from 4 GiB up, and a legacy flag MAP_SHARED_VALIDATE accepts
+  // (arch/x86/kernel/sys_x86_64.c and include/linux/mman.h, v6.18; absent from v6.1).
+  bool map_above4g() const { return cfg.profile == Profile::linux_6_18; }
+  // MAP_DROPPABLE is a map type of its own (mm/mmap.c do_mmap, v6.18); older kernels refuse the
+  // type with EINVAL (v6.1 do_mmap).
+  bool map_droppable() const { return cfg.profile == Profile::linux_6_18; }
+  // mseal and VM_SEALED (mm/mseal.c, v6.18; not in v6.1).
+  bool mseal() const { return cfg.profile == Profile::linux_6_18; }
+  // mprotect gives back the charge (drops VM_ACCOUNT) of a never-written private anonymous VMA
+  // that loses write access (mm/mprotect.c mprotect_fixup, v6.18; v6.1 keeps it).
+  bool mprotect_unaccounts_unfaulted() const { return cfg.profile == Profile::linux_6_18; }
 
   MmConfig cfg;
   std::shared_ptr<World> world;
