@@ -22,7 +22,7 @@ std::uint64_t legacy_map_mask(Profile p) {
                     MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED |
                     MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB |
                     MAP_32BIT | MAP_HUGE_2MB_ | MAP_HUGE_1GB_;
-  if (p != Profile::linux_5_10) m |= MAP_ABOVE4G;
+  if (p == Profile::linux_6_18) m |= MAP_ABOVE4G;  // MAP_ABOVE4G is 6.3+
   return m;
 }
 
@@ -34,7 +34,12 @@ Outcome undecided(std::string why) { return Outcome{false, 0, std::move(why)}; }
 
 Addr page_up(Addr a) { return (a + P - 1) & PAGE_MASK; }
 bool accessible(VmFlags f) { return (f & RWX) != 0; }
-bool modern(const Config& c) { return c.profile != Profile::linux_5_10; }
+// The maple-tree generations (6.1 on): gap searches apply guard gaps by retrying (mm/mmap.c
+// unmapped_area(_topdown) v6.1, mm/vma.c v6.18), and brk needs a VMA to give back (mm/mmap.c
+// brk v6.1, mm/vma.c v6.18).
+bool maple(const Config& c) { return c.profile != Profile::linux_5_10; }
+// Behaviour new since 6.1 that the 6.18 profile has (kernel versions at each use).
+bool v618(const Config& c) { return c.profile == Profile::linux_6_18; }
 
 }  // namespace
 
@@ -195,7 +200,7 @@ std::vector<PageOracle::FreeRun> PageOracle::free_runs() const {
 // guard gap reaches into the candidate, `high` drops to the start of that guard gap and the
 // search starts over (so the guard gap also hides free pages below other mappings under it).
 std::int64_t PageOracle::search_topdown(std::uint64_t len, Addr low, Addr high) const {
-  if (modern(cfg_) && low < cfg_.mmap_min_addr) low = cfg_.mmap_min_addr;
+  if (v618(cfg_) && low < cfg_.mmap_min_addr) low = cfg_.mmap_min_addr;
   const std::vector<FreeRun> runs = free_runs();
   Addr hi = high;
   for (std::size_t round = 0; round <= runs.size() + 1; ++round) {
@@ -204,12 +209,12 @@ std::int64_t PageOracle::search_topdown(std::uint64_t len, Addr low, Addr high) 
     Addr cand = 0;
     for (auto r = runs.rbegin(); r != runs.rend() && !found; ++r) {
       Addr use_end = std::min(r->end, hi);
-      if (!modern(cfg_) && r->has_above) use_end = std::min(use_end, start_gap(r->above));
+      if (!maple(cfg_) && r->has_above) use_end = std::min(use_end, start_gap(r->above));
       const Addr use_start = std::max(r->start, low);
       if (use_end > use_start && use_end - use_start >= len) found = &*r, cand = use_end - len;
     }
     if (!found) return -ENOMEM;
-    if (modern(cfg_) && found->has_above && (at(found->above)->flags & VM_GROWSDOWN) &&
+    if (maple(cfg_) && found->has_above && (at(found->above)->flags & VM_GROWSDOWN) &&
         start_gap(found->above) < std::min(found->end, hi)) {
       hi = start_gap(found->above);
       continue;
@@ -225,7 +230,7 @@ std::int64_t PageOracle::search_topdown(std::uint64_t len, Addr low, Addr high) 
 // VM_GROWSDOWN with its guard gap reaching into the candidate, `low` moves past that mapping
 // and the search starts over.
 std::int64_t PageOracle::search_bottomup(std::uint64_t len, Addr low, Addr high) const {
-  if (modern(cfg_) && low < cfg_.mmap_min_addr) low = cfg_.mmap_min_addr;
+  if (v618(cfg_) && low < cfg_.mmap_min_addr) low = cfg_.mmap_min_addr;
   const std::vector<FreeRun> runs = free_runs();
   Addr lo = low;
   for (std::size_t round = 0; round <= runs.size() + 1; ++round) {
@@ -234,7 +239,7 @@ std::int64_t PageOracle::search_bottomup(std::uint64_t len, Addr low, Addr high)
     Addr cand = 0;
     for (const FreeRun& r : runs) {
       Addr use_end = std::min(r.end, high);
-      if (!modern(cfg_) && r.has_above) use_end = std::min(use_end, start_gap(r.above));
+      if (!maple(cfg_) && r.has_above) use_end = std::min(use_end, start_gap(r.above));
       const Addr use_start = std::max(r.start, lo);
       if (use_end > use_start && use_end - use_start >= len) {
         found = &r, cand = use_start;
@@ -242,7 +247,7 @@ std::int64_t PageOracle::search_bottomup(std::uint64_t len, Addr low, Addr high)
       }
     }
     if (!found) return -ENOMEM;
-    if (modern(cfg_) && found->has_above && (at(found->above)->flags & VM_GROWSDOWN) &&
+    if (maple(cfg_) && found->has_above && (at(found->above)->flags & VM_GROWSDOWN) &&
         start_gap(found->above) < cand + len) {
       lo = (found->above + 1) << PAGE_SHIFT;  // past the growsdown mapping
       continue;
@@ -271,7 +276,7 @@ std::int64_t PageOracle::place(Addr hint, std::uint64_t len, std::uint64_t flags
                        ((hint > DEFAULT_MAP_WINDOW_) == (hint + len > DEFAULT_MAP_WINDOW_));
     if (valid && fits(hint, len)) return static_cast<std::int64_t>(hint);
   }
-  const Addr low = (modern(cfg_) && (flags & MAP_ABOVE4G)) ? (Addr{1} << 32) : P;
+  const Addr low = (v618(cfg_) && (flags & MAP_ABOVE4G)) ? (Addr{1} << 32) : P;
   Addr high = cfg_.mmap_base;
   if (hint > DEFAULT_MAP_WINDOW_) high += task - DEFAULT_MAP_WINDOW_;
   const std::int64_t r = search_topdown(len, low, high);
@@ -332,7 +337,7 @@ Outcome PageOracle::mmap(Addr addr, std::uint64_t len, std::uint64_t prot, std::
   if (flags & MAP_GROWSDOWN) vm |= VM_GROWSDOWN;
   if (flags & MAP_LOCKED) vm |= VM_LOCKED;
   if (flags & MAP_SYNC) vm |= VM_SYNC;
-  if (modern(cfg_) && cfg_.thp && (flags & MAP_STACK)) vm |= VM_NOHUGEPAGE;
+  if (v618(cfg_) && cfg_.thp && (flags & MAP_STACK)) vm |= VM_NOHUGEPAGE;
 
   // get_unmapped_area
   if (len > cfg_.task_size) return fail(ENOMEM, "length above TASK_SIZE");
@@ -349,7 +354,7 @@ Outcome PageOracle::mmap(Addr addr, std::uint64_t len, std::uint64_t prot, std::
   } else if (flags & MAP_FIXED) {
     a = static_cast<std::int64_t>(addr);
   } else {
-    if (modern(cfg_) && cfg_.thp && !is_file && (flags & MAP_TYPE) != MAP_SHARED && addr == 0 &&
+    if (v618(cfg_) && cfg_.thp && !is_file && (flags & MAP_TYPE) != MAP_SHARED && addr == 0 &&
         len % PMD_SIZE == 0)
       return undecided("THP-aligned placement");
     a = place(addr, len, flags);
@@ -401,7 +406,7 @@ Outcome PageOracle::mmap(Addr addr, std::uint64_t len, std::uint64_t prot, std::
         index0 = 0;
         break;
       case MAP_DROPPABLE:
-        if (!modern(cfg_)) return fail(EINVAL, "no MAP_DROPPABLE before 6.12");
+        if (!v618(cfg_)) return fail(EINVAL, "no MAP_DROPPABLE before 6.11");
         if (flags & (MAP_LOCKED | MAP_HUGETLB)) return fail(EINVAL, "MAP_DROPPABLE with MAP_LOCKED");
         if (vm & VM_GROWSDOWN) return fail(EINVAL, "MAP_DROPPABLE with MAP_GROWSDOWN");
         vm |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP;
@@ -534,7 +539,7 @@ Outcome PageOracle::mprotect(Addr start, std::uint64_t len, std::uint64_t prot) 
     if (cuts_unsplittable(cur, run_end)) return with_assumption(fail(EINVAL, "would split a mapping that cannot be split there"));
     if (nf & VM_WRITE) {
       if (!(old.flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) nf |= VM_ACCOUNT;
-    } else if (modern(cfg_) && (old.flags & VM_ACCOUNT) && old.backing == Backing::anon && !old.anon_vma) {
+    } else if (v618(cfg_) && (old.flags & VM_ACCOUNT) && old.backing == Backing::anon && !old.anon_vma) {
       nf &= ~VM_ACCOUNT;  // 6.18: a never-written anonymous range gives its charge back
     }
     for (PageNo p = cur; p < run_end; ++p) pages_[p].flags = nf;
@@ -559,7 +564,7 @@ Outcome PageOracle::brk(Addr b) {
   }
   const PageNo nlo = newbrk >> PAGE_SHIFT, olo = oldbrk >> PAGE_SHIFT;
   if (b <= brk_) {
-    if (modern(cfg_) && !any_mapped(nlo, olo)) return refuse("6.18: nothing mapped in the range given back");
+    if (maple(cfg_) && !any_mapped(nlo, olo)) return refuse("6.1+: nothing mapped in the range given back");
     if (cuts_unsplittable(nlo, olo)) return refuse("munmap of the range given back fails");
     unmap(nlo, olo);
     brk_ = b;

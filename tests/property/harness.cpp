@@ -66,7 +66,7 @@ const char* exemption_name(Exemption e) {
     case Exemption::stack_growth: return "stack growth (expand_downwards does not merge)";
     case Exemption::fault_anon_vma: return "first write shared the neighbour's anon_vma";
     case Exemption::failed_split: return "split left by a failed munmap/MAP_FIXED/brk";
-    case Exemption::brk_below_start: return "6.18 brk: VMA ending at start_brk not extended";
+    case Exemption::brk_below_start: return "6.1+ brk: VMA ending at start_brk not extended";
     case Exemption::count_: break;
   }
   return "?";
@@ -294,7 +294,7 @@ std::string Harness::check_maximality(const Op& op, SysRet r, const oracle::Page
   if (op.kind == Op::Kind::brk) {
     const Addr oldbrk = page_align(brk_before_), newbrk = page_align(op.addr);
     if (static_cast<Addr>(r) == op.addr && newbrk > oldbrk) {
-      if (mm_.classic() || oldbrk > mm_.start_brk)
+      if (!mm_.brk_maple() || oldbrk > mm_.start_brk)
         attempted.insert(oldbrk);
       else
         fresh.emplace_back(oldbrk, Exemption::brk_below_start);

@@ -351,6 +351,7 @@ void property(Profile profile, std::uint64_t seed) {
 
 TEST(PropertyStateMachine, Linux618) { property(Profile::linux_6_18, 618); }
 TEST(PropertyStateMachine, Linux510) { property(Profile::linux_5_10, 510); }
+TEST(PropertyStateMachine, Linux61) { property(Profile::linux_6_1, 61); }
 
 // Negative control: with the oracle told to ignore MAP_NORESERVE the properties must fail,
 // shrink to a short sequence, and print a trace whose replay on the model fails.
