@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -111,7 +112,8 @@ class Run {
   Run(const std::uint8_t* data, std::size_t size) : data_(data), size_(size), fdp_(data, size) {}
 
   void go() {
-    const Profile profile = fdp_.ConsumeBool() ? Profile::linux_5_10 : Profile::linux_6_18;
+    const Profile profile =
+        all_profiles[fdp_.ConsumeIntegralInRange<std::size_t>(0, std::size(all_profiles) - 1)];
     MmConfig cfg;
     cfg.profile = profile;
     mm_ = conformance::default_process(cfg);
