@@ -1,8 +1,7 @@
 // Tests added for mutants of mutants/ that survived every other suite (scripts/mutate,
 // docs/testing.md "Mutation testing"). Each test names the mutant it kills; like every unit
-// test, its expected values come from the kernel source as digested in
-// /work/shared/kernel-semantics.md (section cited) and the function named, never from the
-// model's own output.
+// test, its expected values come from the kernel function named and the section of the
+// kernel-semantics digest cited, never from the model's own output.
 #include <gtest/gtest.h>
 
 #include "test_util.hpp"
