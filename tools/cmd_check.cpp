@@ -359,7 +359,7 @@ std::vector<Difference> kernel_differences(const Suite& s, const std::vector<con
       else
         outcomes.push_back({{"run", "(no complete run)"}});
     }
-    Difference d{s.paths[i], {}};
+    Difference d{s.paths[i], {}, {}};
     // Items are aligned by `where`, in the order of the first kernel's outcome.
     std::vector<std::string> wheres;
     for (const auto& oc : outcomes)

@@ -78,8 +78,12 @@ TEST(Qemu, TheTcgCpuIsMaxWithoutWhatTheHostLacks) {
   const std::string cpu = host_like_cpu();
   EXPECT_EQ(cpu.rfind("max", 0), 0u);
   const std::string info = slurp("/proc/cpuinfo");
-  if (info.find(" pku") == std::string::npos) EXPECT_NE(cpu.find("pku=off"), std::string::npos);
-  if (info.find(" la57") == std::string::npos) EXPECT_NE(cpu.find("la57=off"), std::string::npos);
+  if (info.find(" pku") == std::string::npos) {
+    EXPECT_NE(cpu.find("pku=off"), std::string::npos);
+  }
+  if (info.find(" la57") == std::string::npos) {
+    EXPECT_NE(cpu.find("la57=off"), std::string::npos);
+  }
 }
 
 TEST(Qemu, AMissingAgentIsReportedBeforeQemuRuns) {

@@ -325,10 +325,8 @@ TEST(MmapResult, ReadOnlyFdSharedShowsSButClearsVmSharedAndMayWrite) {
 }
 
 TEST(MmapResult, SharedAnonymousIsChargedByShmemWithoutVmAccount) {
-  // 17: "shared anonymous / tmpfs / SysV shm: charged by shmem for the object size unless
-  // VM_NORESERVE (not via VM_ACCOUNT)". "
-                  "Committed_AS stays unchanged by a shared anonymous mapping "
-                  "(kernel-semantics.md 17)";
+  // kernel-semantics.md 17: "shared anonymous / tmpfs / SysV shm: charged by shmem for the
+  // object size unless VM_NORESERVE (not via VM_ACCOUNT)".
   for (Profile pf : all_profiles) {
     SCOPED_TRACE(profile_str(pf));
     Mm mm = make_process(pf);

@@ -1017,12 +1017,16 @@ class Differential {
           const auto want = Ref618::lowest(ranges, min, max, size);
           const auto got = tree_.empty_area(min, max, size);
           ASSERT_EQ(got.has_value(), want.has_value());
-          if (got) ASSERT_EQ(got->index, want->first);
+          if (got) {
+            ASSERT_EQ(got->index, want->first);
+          }
         } else {
           const auto want = Ref618::highest(ranges, min, max, size);
           const auto got = tree_.empty_area_rev(min, max, size);
           ASSERT_EQ(got.has_value(), want.has_value());
-          if (got) ASSERT_EQ(got->last, want->first);
+          if (got) {
+            ASSERT_EQ(got->last, want->first);
+          }
         }
         break;
       }
