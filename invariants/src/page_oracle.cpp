@@ -1,5 +1,5 @@
 // The page-level oracle (see page_oracle.hpp). Every rule cites the section of
-// /work/shared/kernel-semantics.md it comes from; none of it uses the model's VMA code.
+// shared/kernel-semantics.md it comes from; none of it uses the model's VMA code.
 #include "mmspec/page_oracle.hpp"
 
 #include <algorithm>

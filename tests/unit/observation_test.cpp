@@ -95,9 +95,9 @@ std::vector<LiveLine> live_lines() {
        "(deleted)",
        entry(0x7f15c11bc000, 0x7f15c11be000, "r--s", 0x1000, 0, 1, 1025, "/memfd:f1 (deleted)")},
       {"7f15c1044000-7f15c1178000 rw-p 00443000 fe:00 18834                      "
-       "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0",
+       "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0",
        entry(0x7f15c1044000, 0x7f15c1178000, "rw-p", 0x443000, 0xfe, 0, 18834,
-             "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0")},
+             "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0")},
       {"7f15c1252000-7f15c1254000 r-xp 00000000 00:00 0                          [vdso]",
        entry(0x7f15c1252000, 0x7f15c1254000, "r-xp", 0, 0, 0, 0, "[vdso]")},
       {"7fff39f89000-7fff39faa000 rw-p 00000000 00:00 0                          [stack]",

@@ -14,7 +14,7 @@
 //   merge_cases(events)     which vma_merge cases the model narrated
 //   dump(mm)                maps lines with pgoff, smaps VmFlags and anon_vma, and the counters
 //
-// Every expected value in the tests comes from /work/shared/kernel-semantics.md (cited by
+// Every expected value in the tests comes from shared/kernel-semantics.md (cited by
 // section), never from the model's own output.
 #pragma once
 
