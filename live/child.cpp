@@ -524,6 +524,25 @@ const char* rlimit_name(tr::Rlimit r) {
         emit_value(i, op, raw, false);
         break;
       }
+      case tr::OpKind::mremap: {
+        // The old range, and with `fixed` the destination (which MREMAP_FIXED unmaps), must not
+        // meet the agent's own VMAs. A move without `fixed` goes where the kernel chooses, into
+        // free space: it never replaces anything.
+        u64 addr = tr::eval(op.addr, env);
+        u64 old_len = tr::eval(op.len, env);
+        u64 new_len = tr::eval(op.new_len, env);
+        u64 new_addr = tr::eval(op.new_addr, env);
+        const bool fixed = (op.flags & MREMAP_FIXED) != 0;
+        if (op_overlaps(addr, old_len > new_len ? old_len : new_len) != nullptr ||
+            (fixed && op_overlaps(new_addr, new_len) != nullptr)) {
+          refused = true;
+          break;
+        }
+        raw = raw_syscall(SYS_mremap, static_cast<long>(addr), static_cast<long>(old_len),
+                          static_cast<long>(new_len), op.flags, static_cast<long>(new_addr));
+        emit_value(i, op, raw, false);
+        break;
+      }
       case tr::OpKind::brk: {
         u64 addr = tr::eval(op.addr, env);
         u64 cur = static_cast<u64>(raw_syscall(SYS_brk, 0));

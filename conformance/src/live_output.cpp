@@ -98,6 +98,7 @@ const char* op_kind_name(tr::OpKind k) {
     case tr::OpKind::mmap: return "mmap";
     case tr::OpKind::munmap: return "munmap";
     case tr::OpKind::mprotect: return "mprotect";
+    case tr::OpKind::mremap: return "mremap";
     case tr::OpKind::brk: return "brk";
     case tr::OpKind::touch: return "touch";
     case tr::OpKind::heap: return "heap";
@@ -288,7 +289,8 @@ class Parser {
            " of " + t.path + ", the record says line " + std::to_string(*tline));
     }
     const bool syscall = op.kind == tr::OpKind::mmap || op.kind == tr::OpKind::munmap ||
-                         op.kind == tr::OpKind::mprotect || op.kind == tr::OpKind::brk;
+                         op.kind == tr::OpKind::mprotect || op.kind == tr::OpKind::mremap ||
+                         op.kind == tr::OpKind::brk;
     auto wrong_kind = [&] {
       fail("a '" + std::string(kind) + "' result does not fit operation " + std::to_string(*idx) +
            " (" + op_kind_name(op.kind) + ", line " + std::to_string(op.loc.line) + ")");

@@ -241,6 +241,11 @@ ModelRun run_model(const trace::Trace& t, const ModelOptions& opts) {
       case OpKind::mprotect:
         res = value_or_error(sys_mprotect(mm, addr, len, static_cast<std::uint64_t>(op.prot)));
         break;
+      case OpKind::mremap:
+        res = value_or_error(sys_mremap(mm, addr, len, trace::eval(op.new_len, env),
+                                        static_cast<std::uint64_t>(op.flags),
+                                        trace::eval(op.new_addr, env)));
+        break;
       case OpKind::brk: res = value_or_error(sys_brk(mm, addr)); break;
       case OpKind::touch: {
         const AccessKind a = op.access == trace::Access::write  ? AccessKind::write

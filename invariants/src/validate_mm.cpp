@@ -24,9 +24,9 @@ std::vector<Violation> validate_mm(const Mm& mm) {
       bad("anon_vma and anon_vma_chain disagree in " + vma_str(v));
     if (v.kind == VmaKind::anonymous && v.vm_file != 0) bad("anonymous VMA with a file " + vma_str(v));
     // Private anonymous memory is created with vm_pgoff = vm_start >> PAGE_SHIFT and every
-    // split, merge and stack growth keeps that relation (only an mremap move of a faulted VMA
-    // may break it, and the model has no mremap yet).
-    if (v.kind == VmaKind::anonymous && v.vm_pgoff != (v.vm_start >> PAGE_SHIFT))
+    // split, merge and stack growth keeps that relation; an mremap move of a faulted VMA keeps
+    // its vm_pgoff (mm/mremap.c move_vma, copy_vma), so only VMAs without anon_vma must hold it.
+    if (v.kind == VmaKind::anonymous && !v.anon_vma && v.vm_pgoff != (v.vm_start >> PAGE_SHIFT))
       bad("private anonymous VMA with vm_pgoff " + hex(v.vm_pgoff) + " != vm_start >> 12 " + vma_str(v));
     if ((v.kind == VmaKind::file || v.kind == VmaKind::shmem) && !mm.world->file(v.vm_file))
       bad("file VMA without an open file " + vma_str(v));

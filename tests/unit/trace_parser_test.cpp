@@ -454,15 +454,15 @@ TEST(TraceParserErrors, Lexical) {
 TEST(TraceParserErrors, Statements) {
   EXPECT_EQ(err("mmapp 0 4K"),
             "t.mmt:1:1: error: expected a statement (profile, window, file, open, mmap, munmap, "
-            "mprotect, brk, touch, heap, rlimit or expect-maps), found 'mmapp'");
+            "mprotect, mremap, brk, touch, heap, rlimit or expect-maps), found 'mmapp'");
   EXPECT_EQ(err("\n  end"), "t.mmt:2:3: error: 'end' without 'expect-maps'");
   EXPECT_EQ(err("A = munmap 0 4K"),
-            "t.mmt:1:5: error: expected mmap or brk after '=' (only they give a value to bind), "
+            "t.mmt:1:5: error: expected mmap, mremap or brk after '=' (only they give a value to bind), "
             "found 'munmap'");
-  EXPECT_EQ(err("A ="), "t.mmt:1:4: error: expected mmap or brk after '=', found end of line");
+  EXPECT_EQ(err("A ="), "t.mmt:1:4: error: expected mmap, mremap or brk after '=', found end of line");
   EXPECT_EQ(err("A=mmap 0 4K r--"),
             "t.mmt:1:1: error: expected a statement (profile, window, file, open, mmap, munmap, "
-            "mprotect, brk, touch, heap, rlimit or expect-maps), found 'A=mmap'");
+            "mprotect, mremap, brk, touch, heap, rlimit or expect-maps), found 'A=mmap'");
   EXPECT_EQ(err("\xef\xbb\xbfmunmap 0 0").substr(0, 40), "t.mmt:1:1: error: expected a statement (");
 }
 
@@ -696,7 +696,7 @@ TEST(TraceParserErrors, ExpectMaps) {
   EXPECT_EQ(err("expect-maps\nend end"),
             "t.mmt:2:5: error: expected end of line after 'end', found 'end'");
   EXPECT_EQ(err("A = expect-maps\nend"),
-            "t.mmt:1:5: error: expected mmap or brk after '=' (only they give a value to bind), "
+            "t.mmt:1:5: error: expected mmap, mremap or brk after '=' (only they give a value to bind), "
             "found 'expect-maps'");
   EXPECT_EQ(err(kWin + "expect-maps\n  +0x1000 rw-p anon\nend"),
             "t.mmt:3:3: error: expected a range START-END such as +0x0-+0x1000 (or 'end'), "
@@ -1009,7 +1009,7 @@ TEST(TraceParserRobustness, HugeInputs) {
   EXPECT_EQ(ok(long_line).ops[0].expect.size(), 1u);
   EXPECT_EQ(err(std::string(1 << 20, '\n') + "x"),
             "t.mmt:1048577:1: error: expected a statement (profile, window, file, open, mmap, "
-            "munmap, mprotect, brk, touch, heap, rlimit or expect-maps), found 'x'");
+            "munmap, mprotect, mremap, brk, touch, heap, rlimit or expect-maps), found 'x'");
 }
 
 // ---------------------------------------------------------------------------------------------

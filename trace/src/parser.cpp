@@ -47,8 +47,10 @@ constexpr u64 kPage = mmspec::PAGE_SIZE;
 // Every word with a meaning in the language; none of them can name a file or a binding.
 constexpr std::string_view kKeywords[] = {
     // statements
-    "profile", "window", "file", "open", "mmap", "munmap", "mprotect", "brk", "touch", "heap",
-    "rlimit", "end", "on",
+    "profile", "window", "file", "open", "mmap", "munmap", "mprotect", "mremap", "brk", "touch",
+    "heap", "rlimit", "end", "on",
+    // mremap words
+    "maymove", "dontunmap",
     // file modes
     "ro", "wo", "rw",
     // protections and mprotect words
@@ -495,10 +497,10 @@ class Parser {
       bind = &toks_[0];
       check_new_binding(*bind);
       pos_ = 2;
-      if (at_end()) expected_eol("mmap or brk after '='");
+      if (at_end()) expected_eol("mmap, mremap or brk after '='");
       const Tok& k = peek();
-      if (k.s != "mmap" && k.s != "brk") {
-        expected("mmap or brk after '=' (only they give a value to bind)", k);
+      if (k.s != "mmap" && k.s != "mremap" && k.s != "brk") {
+        expected("mmap, mremap or brk after '=' (only they give a value to bind)", k);
       }
     }
     Tok kw = next("a statement");
@@ -515,12 +517,13 @@ class Parser {
     if (k == "mmap") st_mmap(op);
     else if (k == "munmap") st_munmap(op);
     else if (k == "mprotect") st_mprotect(op);
+    else if (k == "mremap") st_mremap(op);
     else if (k == "brk") st_brk(op);
     else if (k == "touch") st_touch(op);
     else if (k == "heap") st_heap(op, kw);
     else if (k == "rlimit") st_rlimit(op, kw);
     else {
-      expected("a statement (profile, window, file, open, mmap, munmap, mprotect, brk, touch, "
+      expected("a statement (profile, window, file, open, mmap, munmap, mprotect, mremap, brk, touch, "
                "heap, rlimit or expect-maps)",
                kw);
     }
@@ -702,6 +705,31 @@ class Parser {
       if (w.s == "growsdown") op.prot |= PROT_GROWSDOWN;
       else if (w.s == "growsup") op.prot |= PROT_GROWSUP;
       else expected("growsdown, growsup, '->' or end of line", w);
+    }
+    expectations(op, false);
+  }
+
+  void st_mremap(Op& op) {
+    op.kind = OpKind::mremap;
+    op.addr = expr(next(kAddr), kAddr);
+    op.len = expr(next("an old length such as 4K"), "an old length such as 4K");
+    op.new_len = expr(next("a new length such as 8K"), "a new length such as 8K");
+    static constexpr std::string_view kWord = "maymove, fixed NEWADDR, '->' or end of line";
+    bool have_fixed = false;
+    while (!at_end() && peek().s != "->") {
+      Tok w = next(kWord);
+      if (w.s == "maymove") {
+        op.flags |= mmspec::MREMAP_MAYMOVE;
+      } else if (w.s == "fixed") {
+        if (have_fixed) fail(w.col, "'fixed' given twice");
+        op.flags |= mmspec::MREMAP_FIXED;
+        op.new_addr = expr(next("a new address after 'fixed'"), "a new address after 'fixed'");
+        have_fixed = true;
+      } else if (w.s == "dontunmap") {
+        fail(w.col, "'dontunmap' (MREMAP_DONTUNMAP) is not modelled (docs/deviations.md)");
+      } else {
+        expected(kWord, w);
+      }
     }
     expectations(op, false);
   }

@@ -114,7 +114,8 @@ bool same_expect(const Expect& a, const Expect& b) {
 bool same_op(const Op& a, const Op& b) {
   if (!(a.kind == b.kind && a.bind == b.bind && same_expr(a.addr, b.addr) &&
         same_expr(a.len, b.len) && a.prot == b.prot && a.flags == b.flags && a.file == b.file &&
-        a.bad_fd == b.bad_fd && same_expr(a.offset, b.offset) && a.access == b.access &&
+        a.bad_fd == b.bad_fd && same_expr(a.offset, b.offset) &&
+        same_expr(a.new_len, b.new_len) && same_expr(a.new_addr, b.new_addr) && a.access == b.access &&
         a.rlimit == b.rlimit && a.rlimit_value == b.rlimit_value && a.maps == b.maps &&
         a.expect.size() == b.expect.size())) {
     return false;
@@ -206,6 +207,12 @@ void print_op(std::string& out, const Op& op, const Trace& t) {
     case OpKind::mprotect:
       out += "mprotect " + format_expr(op.addr, t) + " " + format_expr(op.len, t) + " " +
              format_prot(op.prot);
+      break;
+    case OpKind::mremap:
+      out += "mremap " + format_expr(op.addr, t) + " " + format_expr(op.len, t) + " " +
+             format_expr(op.new_len, t);
+      if (op.flags & mmspec::MREMAP_MAYMOVE) out += " maymove";
+      if (op.flags & mmspec::MREMAP_FIXED) out += " fixed " + format_expr(op.new_addr, t);
       break;
     case OpKind::brk:
       out += "brk " + format_expr(op.addr, t);

@@ -153,6 +153,15 @@ class Mm {
   // that loses write access (mm/mprotect.c mprotect_fixup, v6.18; v6.1 keeps it).
   bool mprotect_unaccounts_unfaulted() const { return cfg.profile == Profile::linux_6_18; }
 
+  // mremap looks the VMA up before it shrinks (EFAULT without one) and grows in place by
+  // vma_merge, so the extension can merge with next (mm/mremap.c, v6.1; v6.18
+  // vma_merge_extend); v5.15 shrinks without a lookup and grows with vma_adjust, never merging.
+  bool mremap_lookup_and_merge() const { return cfg.profile != Profile::linux_5_10; }
+  // mremap checks the VMA (check_prep_vma) before MREMAP_FIXED unmaps the destination, and
+  // rejects a new_len above TASK_SIZE first (mm/mremap.c do_mremap, v6.18); v5.15 and v6.1
+  // unmap the destination, then vma_to_resize may still fail.
+  bool mremap_checks_first() const { return cfg.profile == Profile::linux_6_18; }
+
   MmConfig cfg;
   std::shared_ptr<World> world;
   VmaTree vmas;

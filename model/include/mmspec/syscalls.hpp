@@ -16,6 +16,10 @@ SysRet sys_mmap(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot, std::u
 SysRet sys_munmap(Mm& mm, Addr addr, std::uint64_t len);
 // mm/mprotect.c do_mprotect_pkey (v5.15, v6.18)
 SysRet sys_mprotect(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot);
+// mm/mremap.c SYSCALL_DEFINE5(mremap) (v5.15, v6.1, v6.18). MREMAP_DONTUNMAP is not modelled:
+// the model answers -ENOSYS for it (docs/deviations.md).
+SysRet sys_mremap(Mm& mm, Addr addr, std::uint64_t old_len, std::uint64_t new_len,
+                  std::uint64_t flags, Addr new_addr);
 // mm/mmap.c sys_brk (v5.15, v6.18)
 SysRet sys_brk(Mm& mm, Addr brk);
 

@@ -85,6 +85,10 @@ inline constexpr int MAP_HUGETLB = 0x40000;
 inline constexpr int MAP_SYNC = 0x80000;
 inline constexpr int MAP_FIXED_NOREPLACE = 0x100000;
 inline constexpr int MAP_UNINITIALIZED = 0x4000000;
+// mremap flags (include/uapi/linux/mman.h)
+inline constexpr int MREMAP_MAYMOVE = 1;
+inline constexpr int MREMAP_FIXED = 2;
+inline constexpr int MREMAP_DONTUNMAP = 4;
 // Flags a MAP_SHARED_VALIDATE file mapping accepts (include/linux/mman.h LEGACY_MAP_MASK).
 inline constexpr int LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |
                                        MAP_DENYWRITE | MAP_EXECUTABLE | MAP_UNINITIALIZED |

@@ -94,6 +94,7 @@ enum class OpKind : std::uint8_t {
   mmap,        // [N =] mmap ADDR LEN PROT FLAGS... [FILE[@PAGE]] [offset=EXPR]
   munmap,      // munmap ADDR LEN
   mprotect,    // mprotect ADDR LEN PROT [growsdown|growsup]
+  mremap,      // [N =] mremap ADDR OLDLEN NEWLEN [maymove] [fixed NEWADDR]
   brk,         // [N =] brk ADDR          result: the new (or unchanged) break
   touch,       // touch ADDR read|write|exec
   heap,        // heap ADDR               start_brk = brk = ADDR (set-up, no result)
@@ -110,10 +111,11 @@ struct Op {
   std::int32_t bind = -1;  // binding slot receiving the raw result, or -1
   Expr addr, len;          // mmap, munmap, mprotect; addr for brk/touch/heap
   int prot = 0;            // mmap, mprotect: PROT_* bits (incl. PROT_GROWSDOWN/UP)
-  int flags = 0;           // mmap: MAP_* bits
+  int flags = 0;           // mmap: MAP_* bits; mremap: MREMAP_* bits
   std::int32_t file = -1;  // mmap: index into Trace::files; -1 = none
   bool bad_fd = false;     // mmap: `badfd` — pass fd -1 without MAP_ANONYMOUS
   Expr offset;             // mmap: file offset in bytes (FILE@PAGE sets PAGE*4096)
+  Expr new_len, new_addr;  // mremap: NEWLEN and (with `fixed`) NEWADDR; len is OLDLEN
   Access access = Access::read;  // touch
   Rlimit rlimit = Rlimit::as;    // rlimit
   std::uint64_t rlimit_value = 0;
