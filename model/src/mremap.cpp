@@ -108,7 +108,6 @@ SysRet move_vma(Mm& mm, Addr addr, std::uint64_t old_len, std::uint64_t new_len,
     mm.locked_vm += new_len >> PAGE_SHIFT;
     if (new_len > old_len) mm_populate(mm, new_addr + old_len, new_len - old_len);
   }
-  (void)charged;
   return static_cast<SysRet>(new_addr);
 }
 
