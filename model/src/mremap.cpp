@@ -188,6 +188,35 @@ SysRet mremap_to(Mm& mm, Addr addr, std::uint64_t old_len, std::uint64_t new_len
   return move_vma(mm, addr, old_len, new_len, static_cast<Addr>(r));
 }
 
+// mm/mremap.c remap_move (v6.18): a pure move (MREMAP_FIXED, old_len == new_len) takes every
+// VMA in [addr, addr+len), each clipped to the range, and keeps the gaps between them at the
+// destination. No gap is allowed at the start; a range that meets no VMA is EFAULT. Every file
+// here is shmem, so every VMA may be moved in a batch (vma_multi_allowed).
+SysRet remap_move(Mm& mm, Addr addr, std::uint64_t len, Addr new_addr) {
+  const Addr end = addr + len;
+  SysRet res = -EFAULT;
+  bool seen = false;
+  Addr cursor = addr, last_end = 0, target = new_addr;
+  while (Vma* vma = mm.vmas.find_vma_intersection(cursor, end)) {
+    if (!seen && addr < vma->vm_start) return fail(mm, EFAULT, "no VMA at the start of the range: EFAULT");
+    const Addr from = vma->vm_start > addr ? vma->vm_start : addr;
+    const std::uint64_t piece = (vma->vm_end < end ? vma->vm_end : end) - from;
+    const Addr to = target + (seen ? vma->vm_start - last_end : 0);
+    last_end = vma->vm_end;
+    if (int e = check_resize(mm, vma, from, piece, piece)) return e;
+    const SysRet r = mremap_to(mm, from, piece, piece, to);
+    if (is_err(r)) return r;
+    if (!seen) res = r;
+    if (mm.narrating())
+      MMSPEC_NOTE(mm, EventKind::check, "moved [" + hex(from) + "-" + hex(from + piece) + ") to " + hex(static_cast<Addr>(r)));
+    seen = true;
+    target = static_cast<Addr>(r) + piece;
+    cursor = from + piece;
+  }
+  if (!seen) return fail(mm, EFAULT, "no VMA in the range: EFAULT");
+  return res;
+}
+
 }  // namespace
 
 // mm/mremap.c SYSCALL_DEFINE5(mremap) (v5.15, v6.1), do_mremap and check_mremap_params (v6.18)
@@ -225,14 +254,7 @@ SysRet sys_mremap(Mm& mm, Addr addr, std::uint64_t old_len, std::uint64_t new_le
     if (new_len > task_size) return fail(mm, EINVAL, "new_len beyond TASK_SIZE: EINVAL");
     if (fixed)
       if (SysRet e = dest_checks()) return e;
-    if (fixed && old_len == new_len) {
-      // mm/mremap.c remap_move (v6.18): a pure move may span several VMAs; modelled for one.
-      Vma* v = mm.vmas.find_vma(addr);
-      if (!v || v->vm_start > addr) return fail(mm, EFAULT, "no VMA at the old address: EFAULT");
-      if (v->vm_end < addr + old_len && !v->is_anonymous() && v->kind != VmaKind::shmem)
-        return fail(mm, EFAULT, "the old range spans VMAs of a file: EFAULT");
-      if (v->vm_end < addr + old_len) return fail(mm, ENOSYS, "a move across several VMAs is not modelled");
-    }
+    if (fixed && old_len == new_len) return remap_move(mm, addr, old_len, new_addr);
     Vma* vma = mm.vmas.find_vma_intersection(addr, addr + 1);
     if (!vma) return fail(mm, EFAULT, "no VMA at the old address: EFAULT");
     if (fixed || new_len > old_len)
