@@ -550,6 +550,192 @@ Outcome PageOracle::mprotect(Addr start, std::uint64_t len, std::uint64_t prot) 
 }
 
 // ---------------------------------------------------------------------------------------------
+// mremap (mm/mremap.c SYSCALL_DEFINE5(mremap) v5.15, v6.1; do_mremap v6.18): shrink, growth in
+// place, the move (with or without MREMAP_FIXED). The page view knows no VMA boundaries; where
+// a rule reads vm_end (EFAULT past the end of the VMA, growth in place) the oracle takes the
+// run of identical pages around the old address as that VMA and says so
+// (Outcome::assumed_vma_exact): the harness leaves the step undecided when the model's VMA is
+// smaller. Not decided: old_len 0 (the shared-mapping duplicate), hugetlb, sealed and special
+// mappings, MREMAP_DONTUNMAP, RLIMIT_MEMLOCK, and 6.18's move of several VMAs at once.
+
+std::pair<PageNo, PageNo> PageOracle::run_at(PageNo p) const {
+  auto joins = [](const PageState& a, const PageState& b) {  // b is the page after a
+    return a.flags == b.flags && a.backing == b.backing && a.object == b.object &&
+           a.index + 1 == b.index && a.anon_vma == b.anon_vma;
+  };
+  auto it = pages_.find(p);
+  PageNo lo = p, hi = p + 1;
+  for (auto jt = it; jt != pages_.begin();) {
+    auto pv = std::prev(jt);
+    if (pv->first + 1 != jt->first || !joins(pv->second, jt->second)) break;
+    lo = pv->first;
+    jt = pv;
+  }
+  for (auto jt = it, nx = std::next(it); nx != pages_.end(); jt = nx, ++nx) {
+    if (jt->first + 1 != nx->first || !joins(jt->second, nx->second)) break;
+    hi = nx->first + 1;
+  }
+  return {lo, hi};
+}
+
+// move_vma + copy_vma: the pages keep their backing and index, except a private anonymous
+// VMA that was never faulted (no anon_vma): its pages are found by address, so the copy's
+// index is its new page number. The growth continues the index. The source is unmapped.
+void PageOracle::move_pages(PageNo lo, PageNo old_pages, PageNo new_pages, PageNo dst) {
+  std::vector<PageState> src;
+  for (PageNo p = lo; p < lo + old_pages; ++p) src.push_back(pages_.at(p));
+  const PageState first = src.front();
+  const bool by_address = first.backing == Backing::anon && !first.anon_vma;
+  unmap(lo, lo + old_pages);
+  for (PageNo i = 0; i < new_pages; ++i) {
+    PageState s = i < old_pages ? src[i] : first;
+    if (i >= old_pages) s.written = false;
+    s.index = by_address ? dst + i : first.index + i;
+    pages_[dst + i] = s;
+  }
+  // A locked VMA: the growth is populated (mremap's mm_populate of new_addr + old_len).
+  if (first.flags & VM_LOCKED) populate(dst + old_pages, dst + new_pages);
+}
+
+Outcome PageOracle::mremap(Addr addr, std::uint64_t old_len, std::uint64_t new_len,
+                           std::uint64_t flags, Addr new_addr) {
+  const bool fixed = flags & MREMAP_FIXED, maymove = flags & MREMAP_MAYMOVE;
+  const Addr task = cfg_.task_size;
+  if (flags & ~static_cast<std::uint64_t>(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP))
+    return fail(EINVAL, "unknown flags");
+  if (flags & MREMAP_DONTUNMAP) return undecided("MREMAP_DONTUNMAP is not modelled");
+  // 5.15/6.1 reject MREMAP_FIXED without MREMAP_MAYMOVE first; 6.18 after its other argument
+  // checks, all of which answer EINVAL too.
+  if (fixed && !maymove) return fail(EINVAL, "MREMAP_FIXED without MREMAP_MAYMOVE");
+  if (addr & (P - 1)) return fail(EINVAL, "old address not page aligned");
+  if (old_len > task || new_len > task || addr > task - page_up(old_len))
+    return undecided("lengths or old range beyond TASK_SIZE");
+  old_len = page_up(old_len);
+  new_len = page_up(new_len);
+  if (!new_len) return fail(EINVAL, "new_len 0");
+  if (!old_len) return undecided("old_len 0 (duplicating a shared mapping)");
+  if (!cfg_.limits_unreached) return undecided("limits may be reached");
+  const PageNo lo = addr >> PAGE_SHIFT, ohi = (addr + old_len) >> PAGE_SHIFT;
+  const PageNo npages = new_len >> PAGE_SHIFT;
+
+  // The VMA at the old address, as the oracle assumes it (checked by the harness).
+  Outcome out = ret(static_cast<std::int64_t>(addr), "");
+  const bool mapped = at(lo) != nullptr;
+  if (mapped) {
+    const auto [a, b] = run_at(lo);
+    out.assumed_vma_lo = a << PAGE_SHIFT;
+    out.assumed_vma_hi = b << PAGE_SHIFT;
+    out.assumed_vma_exact = true;
+    const PageState& s = *at(lo);
+    if (s.flags & VM_SEALED) return undecided("sealed mapping");
+    if (s.flags & VM_HUGETLB) return undecided("hugetlb mremap");
+    if (s.backing == Backing::special) return undecided("special mapping");
+  }
+  auto with = [&](Outcome o) {
+    o.assumed_vma_lo = out.assumed_vma_lo, o.assumed_vma_hi = out.assumed_vma_hi;
+    o.assumed_vma_exact = out.assumed_vma_exact;
+    return o;
+  };
+  auto done = [&](Addr a, const char* why) { return with(ret(static_cast<std::int64_t>(a), why)); };
+  // vma_to_resize (5.15, 6.1) / check_prep_vma (6.18) for [addr, addr+olen) -> new_len, on
+  // the page map as it is now: 0, -errno, or 1 for undecided.
+  auto resize_checks = [&](std::uint64_t olen) -> std::int64_t {
+    const PageState* s = at(lo);
+    if (!s) return -EFAULT;
+    const PageNo vend = run_at(lo).second;
+    if (olen > ((vend - lo) << PAGE_SHIFT)) return -EFAULT;
+    if (new_len == olen) return 0;
+    if (s->flags & (VM_DONTEXPAND | VM_PFNMAP)) return -EFAULT;
+    if (new_len > olen && (s->flags & VM_LOCKED) && !cfg_.cap_ipc_lock) return 1;
+    return 0;
+  };
+  // The munmap of a range inside mremap: the munmap rules (nothing mapped is fine).
+  auto unmap_range = [&](PageNo a, PageNo b) -> bool {
+    if (a >= b || !any_mapped(a, b)) return true;
+    if (cuts_unsplittable(a, b)) return false;
+    unmap(a, b);
+    return true;
+  };
+
+  if (fixed) {
+    const PageNo dlo = new_addr >> PAGE_SHIFT;
+    if (v618(cfg_)) {
+      if (new_addr > task - new_len) return fail(EINVAL, "destination beyond TASK_SIZE");
+      if (new_addr & (P - 1)) return fail(EINVAL, "new address not page aligned");
+    } else {
+      // 6.1 looks the VMA up before anything else.
+      if (maple(cfg_) && !mapped) return fail(EFAULT, "6.1: no mapping at the old address");
+      if (new_addr & (P - 1)) return fail(EINVAL, "new address not page aligned");
+      if (new_addr > task - new_len) return fail(EINVAL, "destination beyond TASK_SIZE");
+    }
+    if (addr + old_len > new_addr && new_addr + new_len > addr) return fail(EINVAL, "old and new ranges overlap");
+    if (v618(cfg_)) {
+      // Checks on the VMA before the destination is unmapped.
+      if (!mapped) return fail(EFAULT, "no mapping at the old address");
+      if (old_len == new_len && (out.assumed_vma_hi >> PAGE_SHIFT) < ohi)
+        return undecided("6.18: a move of several VMAs");
+      const std::int64_t e = resize_checks(std::min(old_len, new_len));
+      if (e == 1) return undecided("RLIMIT_MEMLOCK");
+      if (e < 0) return with(fail(static_cast<int>(-e), "the checks on the old VMA"));
+    }
+    if (!unmap_range(dlo, dlo + npages)) return with(fail(EINVAL, "unmapping the destination cuts an unsplittable mapping"));
+    std::uint64_t olen = old_len;
+    if (old_len > new_len) {
+      if (!unmap_range(lo + npages, ohi)) return with(fail(EINVAL, "unmapping the tail cuts an unsplittable mapping"));
+      olen = new_len;
+    }
+    if (!v618(cfg_)) {
+      const std::int64_t e = resize_checks(olen);
+      if (e == 1) return undecided("RLIMIT_MEMLOCK");
+      if (e < 0) return with(fail(static_cast<int>(-e), "the checks on the old VMA (destination already unmapped)"));
+    }
+    const std::int64_t a = fixed_checks(new_addr, new_len);
+    if (a < 0) return with(fail(static_cast<int>(-a), "address checks of get_unmapped_area"));
+    move_pages(lo, olen >> PAGE_SHIFT, npages, dlo);
+    return done(new_addr, "moved to the fixed address");
+  }
+
+  if (maple(cfg_) && !mapped) return fail(EFAULT, "6.1+: no mapping at the old address");
+  if (new_len <= old_len) {
+    if (new_len == old_len) return done(addr, "same length");
+    // 5.15 shrinks without looking the VMA up: the tail is unmapped as munmap would.
+    if (!unmap_range(lo + npages, ohi)) return with(fail(EINVAL, "unmapping the tail cuts an unsplittable mapping"));
+    return done(addr, "shrunk: the tail unmapped");
+  }
+  // Growth.
+  const std::int64_t e = resize_checks(old_len);
+  if (e == 1) return undecided("RLIMIT_MEMLOCK");
+  if (e < 0) return with(fail(static_cast<int>(-e), "the checks on the old VMA"));
+  const PageState s = *at(lo);
+  const PageNo vstart = run_at(lo).first, vend = run_at(lo).second;
+  const std::uint64_t delta = new_len - old_len;
+  const PageNo dp = delta >> PAGE_SHIFT;
+  // vma_expandable: the range right after the VMA is free and [vm_start, end + delta) passes
+  // get_unmapped_area(MAP_FIXED).
+  if (vend == ohi && !any_mapped(ohi, ohi + dp) &&
+      fixed_checks(vstart << PAGE_SHIFT, ((ohi + dp) - vstart) << PAGE_SHIFT) >= 0) {
+    const PageState last = *at(ohi - 1);
+    for (PageNo i = 0; i < dp; ++i) {
+      PageState n = last;
+      n.written = false;
+      n.index = last.index + 1 + i;
+      pages_[ohi + i] = n;
+    }
+    if (s.flags & VM_LOCKED) populate(ohi, ohi + dp);
+    return done(addr, "grown in place");
+  }
+  if (!maymove) return with(fail(ENOMEM, "cannot grow in place, no MREMAP_MAYMOVE"));
+  if (v618(cfg_) && cfg_.thp && s.backing == Backing::anon && new_len % PMD_SIZE == 0)
+    return undecided("THP-aligned placement");
+  const std::int64_t a = place(0, new_len, (s.flags & VM_MAYSHARE) ? MAP_SHARED : 0);
+  if (a < 0) return with(fail(static_cast<int>(-a), "no free range for the move"));
+  const std::int64_t c = fixed_checks(static_cast<Addr>(a), new_len);
+  if (c < 0) return with(fail(static_cast<int>(-c), "address checks of get_unmapped_area"));
+  move_pages(lo, old_len >> PAGE_SHIFT, npages, static_cast<Addr>(a) >> PAGE_SHIFT);
+  return done(static_cast<Addr>(a), "moved");
+}
+
+// ---------------------------------------------------------------------------------------------
 // brk (kernel-semantics 9): the new break, or the old one on any failure.
 
 Outcome PageOracle::brk(Addr b) {
@@ -679,6 +865,13 @@ PageMap abstraction(const Mm& mm) {
     }
   }
   return out;
+}
+
+bool assumption_holds(const Mm& mm, const Outcome& out) {
+  if (!out.assumed_vma_hi) return true;
+  const Vma* v = mm.vmas.find_vma(out.assumed_vma_lo);
+  if (!v || v->vm_start != out.assumed_vma_lo) return false;
+  return out.assumed_vma_exact ? v->vm_end == out.assumed_vma_hi : v->vm_end >= out.assumed_vma_hi;
 }
 
 std::string describe(const PageState& s) {

@@ -126,6 +126,42 @@ TEST(Exemptions, Brk510ExtendsTheVmaBelow) {
   EXPECT_EQ(exempted(cov, Exemption::brk_below_start), 0u);
 }
 
+Op mremap_op(Addr a, std::uint64_t old_len, std::uint64_t new_len, std::uint64_t flags = 0, Addr new_addr = 0) {
+  Op op = simple(Op::Kind::mremap, a, old_len);
+  op.new_len = new_len, op.flags = flags, op.new_addr = new_addr;
+  return op;
+}
+
+TEST(Exemptions, Mremap510GrowthInPlaceDoesNotMergeWithNext) {
+  // [A: 2 pages] hole [B: 2 pages]; mremap A 2 -> 4 pages grows A in place up to B. 5.15's
+  // vma_adjust only moves vm_end: A and B stay apart although they would merge.
+  const CaseSetup s = make_setup(Profile::linux_5_10);
+  Coverage cov;
+  Harness h(s, &cov);
+  const Addr A = s.gen_lo + 8 * P, B = A + 4 * P;
+  EXPECT_TRUE(run_all(h, {mmap_op(A, 2 * P, RW, FIXED_ANON), mmap_op(B, 2 * P, RW, FIXED_ANON),
+                          mremap_op(A, 2 * P, 4 * P)},
+                      B));
+  EXPECT_EQ(exempted(cov, Exemption::mremap_grow_5_10), 1u);
+}
+
+TEST(Exemptions, Mremap61GrowthInPlaceMergesWithNext) {
+  // The same sequence on 6.1 and 6.18 merges the extension with B: no exemption.
+  for (Profile p : {Profile::linux_6_1, Profile::linux_6_18}) {
+    const CaseSetup s = make_setup(p);
+    Coverage cov;
+    Harness h(s, &cov);
+    const Addr A = s.gen_lo + 8 * P, B = A + 4 * P;
+    for (const Op& op : {mmap_op(A, 2 * P, RW, FIXED_ANON), mmap_op(B, 2 * P, RW, FIXED_ANON),
+                         mremap_op(A, 2 * P, 4 * P)})
+      EXPECT_EQ(h.step(op), "") << profile_name(p);
+    const Vma* v = h.mm().vmas.find_vma(A);
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->vm_end, B + 2 * P) << profile_name(p);
+    EXPECT_EQ(exempted(cov, Exemption::mremap_grow_5_10), 0u);
+  }
+}
+
 // A stray split that no rule explains is flagged: split a VMA behind the harness's back.
 TEST(Exemptions, AnUnexplainedSplitIsFlagged) {
   const CaseSetup s = make_setup(Profile::linux_6_18);

@@ -32,6 +32,8 @@ const char* op_name(const Op& op) {
     case Op::Kind::brk: return "brk";
     case Op::Kind::touch: return "touch";
     case Op::Kind::heap: return "heap";
+    case Op::Kind::mremap:
+      return (op.flags & MREMAP_FIXED) ? "mremap fixed" : (op.flags & MREMAP_MAYMOVE) ? "mremap maymove" : "mremap";
   }
   return "?";
 }
@@ -67,6 +69,7 @@ const char* exemption_name(Exemption e) {
     case Exemption::fault_anon_vma: return "first write shared the neighbour's anon_vma";
     case Exemption::failed_split: return "split left by a failed munmap/MAP_FIXED/brk";
     case Exemption::brk_below_start: return "6.1+ brk: VMA ending at start_brk not extended";
+    case Exemption::mremap_grow_5_10: return "5.10 mremap growth in place (vma_adjust, no merge)";
     case Exemption::count_: break;
   }
   return "?";
@@ -199,6 +202,11 @@ std::string op_line(const Op& op, const CaseSetup& s) {
       l = "touch " + A(op.addr) + (op.access == AccessKind::write ? " write" : op.access == AccessKind::exec ? " exec" : " read");
       break;
     case Op::Kind::heap: l = "heap " + A(op.addr); break;
+    case Op::Kind::mremap:
+      l = "mremap " + A(op.addr) + " " + hexs(op.len) + " " + hexs(op.new_len);
+      if (op.flags & MREMAP_MAYMOVE) l += " maymove";
+      if (op.flags & MREMAP_FIXED) l += " fixed " + A(op.new_addr);
+      break;
   }
   return l;
 }
@@ -290,6 +298,30 @@ std::string Harness::check_maximality(const Op& op, SysRet r, const oracle::Page
       break;
     }
     case Op::Kind::heap: break;
+    case Op::Kind::mremap: {
+      const Addr old_end = op.addr + page_align(op.len), new_end = op.addr + page_align(op.new_len);
+      if (!failed && static_cast<Addr>(r) != op.addr) {
+        // A move: copy_vma tries to merge the copy at its destination (mm/mremap.c move_vma).
+        attempted.insert(static_cast<Addr>(r));
+        attempted.insert(static_cast<Addr>(r) + page_align(op.new_len));
+      } else if (!failed && new_end > old_end) {
+        // Growth in place: 6.1 vma_merge / 6.18 vma_merge_extend try the next VMA; 5.15
+        // vma_adjust only moves vm_end (mm/mremap.c SYSCALL_DEFINE5(mremap) v5.15).
+        if (mm_.mremap_lookup_and_merge()) attempted.insert(new_end);
+        else fresh.emplace_back(new_end, Exemption::mremap_grow_5_10);
+      } else if (failed) {
+        // An munmap inside mremap (destination, shrunk tail) that split and then failed.
+        if (op.flags & MREMAP_FIXED) {
+          fresh.emplace_back(op.new_addr, Exemption::failed_split);
+          fresh.emplace_back(op.new_addr + page_align(op.new_len), Exemption::failed_split);
+        }
+        if (new_end < old_end) {
+          fresh.emplace_back(new_end, Exemption::failed_split);
+          fresh.emplace_back(old_end, Exemption::failed_split);
+        }
+      }
+      break;
+    }
   }
   if (op.kind == Op::Kind::brk) {
     const Addr oldbrk = page_align(brk_before_), newbrk = page_align(op.addr);
@@ -351,6 +383,13 @@ void Harness::count(const Op& op, SysRet r) {
       res = static_cast<Addr>(r) == op.addr ? "moved" : "refused (old break)";
       break;
     case Op::Kind::heap: res = "set"; break;
+    case Op::Kind::mremap: {
+      const std::uint64_t o = page_align(op.len), n = page_align(op.new_len);
+      if (is_err(r)) res = trace::errno_str(static_cast<int>(-r));
+      else if (static_cast<Addr>(r) != op.addr) res = n > o ? "ok: moved and grown" : n < o ? "ok: moved and shrunk" : "ok: moved";
+      else res = n > o ? "ok: grown in place" : n < o ? "ok: shrunk" : "ok: same length";
+      break;
+    }
     default: res = is_err(r) ? trace::errno_str(static_cast<int>(-r)) : "ok"; break;
   }
   cov_->results[std::string(op_name(op)) + " " + res]++;
@@ -371,14 +410,15 @@ std::string Harness::step(const Op& op) {
       oracle_.set_heap(op.addr);
       out = oracle::Outcome{true, 0, "set-up"};
       break;
+    case Op::Kind::mremap:
+      out = oracle_.mremap(op.addr, op.len, op.new_len, op.flags, op.new_addr);
+      break;
   }
-  // mprotect(PROT_GROWSDOWN): the oracle assumed a run of identical pages is one VMA.
-  if (out.decided && out.assumed_vma_hi) {
-    const Vma* v = mm_.vmas.find_vma(out.assumed_vma_lo);
-    if (!v || v->vm_start != out.assumed_vma_lo || v->vm_end < out.assumed_vma_hi) {
-      out.decided = false;
-      out.why = "the VM_GROWSDOWN VMA does not start where its run of pages does";
-    }
+  // mprotect(PROT_GROWSDOWN), mremap: the oracle assumed a run of identical pages is one VMA.
+  if (out.decided && !oracle::assumption_holds(mm_, out)) {
+    out.decided = false;
+    out.why = op.kind == Op::Kind::mremap ? "the VMA at the old address is not its run of pages"
+                                          : "the VM_GROWSDOWN VMA does not start where its run of pages does";
   }
   SysRet r = 0;
   switch (op.kind) {
@@ -388,6 +428,7 @@ std::string Harness::step(const Op& op) {
     case Op::Kind::brk: r = sys_brk(mm_, op.addr); break;
     case Op::Kind::touch: r = static_cast<SysRet>(touch(mm_, op.addr, op.access)); break;
     case Op::Kind::heap: mm_.start_brk = mm_.brk = op.addr; break;
+    case Op::Kind::mremap: r = sys_mremap(mm_, op.addr, op.len, op.new_len, op.flags, op.new_addr); break;
   }
   if (perturb_ && op.kind == Op::Kind::mmap && (op.flags & MAP_NORESERVE) && out.decided && out.value >= 0) {
     // Negative control: pretend the oracle ignores MAP_NORESERVE.
@@ -417,6 +458,7 @@ std::string Harness::step(const Op& op) {
       break;
     case Op::Kind::brk: line += " -> " + addr_str(static_cast<Addr>(shown)); break;
     case Op::Kind::mmap:
+    case Op::Kind::mremap:
       line += " -> " + (is_err(shown) ? trace::errno_str(static_cast<int>(-shown)) : addr_str(static_cast<Addr>(shown)));
       break;
     default:

@@ -32,11 +32,13 @@ namespace mmspec::prop {
 using oracle::PageNo;
 
 struct Op {
-  enum class Kind : std::uint8_t { mmap, munmap, mprotect, brk, touch, heap };
+  enum class Kind : std::uint8_t { mmap, munmap, mprotect, brk, touch, heap, mremap };
   Kind kind = Kind::mmap;
   Addr addr = 0;
-  std::uint64_t len = 0;
+  std::uint64_t len = 0;  // mremap: old_len
   std::uint64_t prot = 0;
+  std::uint64_t new_len = 0;  // mremap
+  Addr new_addr = 0;          // mremap with MREMAP_FIXED
   std::uint64_t flags = 0;
   std::int64_t fd = -1;  // mmap: FileId, or -1
   std::uint64_t off = 0;
@@ -72,6 +74,7 @@ enum class Exemption : std::uint8_t {
   fault_anon_vma,    // a first write shares the neighbour's anon_vma but merges nothing
   failed_split,      // an munmap/MAP_FIXED/brk that split a VMA and then failed keeps the split
   brk_below_start,   // 6.18 brk never extends a VMA that ends at start_brk
+  mremap_grow_5_10,  // 5.10 mremap grows in place with vma_adjust, never merging with next
   count_,
 };
 const char* exemption_name(Exemption e);

@@ -2,7 +2,8 @@
 // (docs/testing.md). One command type draws every operation the model supports: mmap in
 // every mode (MAP_FIXED over whatever is there, MAP_FIXED_NOREPLACE, with a hint, without),
 // anonymous private/shared/droppable and file mappings with their flags, munmap, mprotect
-// (also PROT_GROWSDOWN and bad arguments), brk once a heap is set up, and touch. Addresses
+// (also PROT_GROWSDOWN and bad arguments), mremap (shrink, growth in place, MREMAP_MAYMOVE,
+// MREMAP_FIXED), brk once a heap is set up, and touch. Addresses
 // favour the ends of what is mapped (and the pages next to them) and a 64-page window right
 // below [vvar], where hint-less mappings land too; lengths are 1-8 pages; files have a few
 // pages. After every command the harness checks the properties (harness.hpp).
@@ -16,6 +17,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/state.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -175,13 +177,46 @@ Op gen_mmap(const GenModel& m) {
   return op;
 }
 
+// mremap: the old range starts on a mapped page (or an edge), and often runs to the end of
+// its run of pages so that growth in place is possible; shrink, grow or keep the length;
+// no flags, MREMAP_MAYMOVE, or MREMAP_FIXED to an address biased to the ends of mappings.
+Op gen_mremap(const GenModel& m) {
+  Op op;
+  op.kind = Op::Kind::mremap;
+  op.addr = gen_page(m, true);
+  if (chance(2)) op.addr += uniform<Addr>(1, P);
+  op.len = gen_len();
+  if (chance(45)) {
+    std::vector<Addr> edges, mapped;
+    m.scan(edges, mapped);
+    auto up = std::upper_bound(edges.begin(), edges.end(), op.addr);
+    if (up != edges.end() && *up - op.addr <= 16 * P) op.len = *up - op.addr;
+  }
+  const std::uint64_t old_pages = page_align(op.len) / P;
+  enum { grow, shrink, same };
+  const int size = *rc::gen::weightedElement<int>({{50, grow}, {30, shrink}, {20, same}});
+  if (size == grow || old_pages == 0) op.new_len = (old_pages + uniform<std::uint64_t>(1, 5)) * P;
+  else if (size == shrink && old_pages > 1) op.new_len = uniform<std::uint64_t>(1, old_pages) * P;
+  else op.new_len = old_pages * P;
+  if (chance(3)) op.new_len -= uniform<std::uint64_t>(1, P);  // not page aligned: rounded up
+  if (chance(2)) op.new_len = 0;
+  op.flags = *rc::gen::weightedElement<std::uint64_t>(
+      {{35, 0}, {40, MREMAP_MAYMOVE}, {22, MREMAP_MAYMOVE | MREMAP_FIXED}, {3, MREMAP_FIXED}});
+  if (op.flags & MREMAP_FIXED) {
+    op.new_addr = gen_page(m);
+    if (chance(3)) op.new_addr += uniform<Addr>(1, P);
+  }
+  return op;
+}
+
 Op gen_op(const GenModel& m) {
-  enum { k_mmap, k_munmap, k_mprotect, k_touch, k_brk, k_heap };
-  const int kind = m.heap ? *rc::gen::weightedElement<int>({{35, k_mmap}, {14, k_munmap}, {25, k_mprotect}, {16, k_touch}, {8, k_brk}})
-                          : *rc::gen::weightedElement<int>({{35, k_mmap}, {14, k_munmap}, {25, k_mprotect}, {16, k_touch}, {4, k_heap}});
+  enum { k_mmap, k_munmap, k_mprotect, k_touch, k_brk, k_heap, k_mremap };
+  const int kind = m.heap ? *rc::gen::weightedElement<int>({{35, k_mmap}, {14, k_munmap}, {25, k_mprotect}, {16, k_touch}, {8, k_brk}, {12, k_mremap}})
+                          : *rc::gen::weightedElement<int>({{35, k_mmap}, {14, k_munmap}, {25, k_mprotect}, {16, k_touch}, {4, k_heap}, {12, k_mremap}});
   Op op;
   switch (kind) {
     case k_mmap: return gen_mmap(m);
+    case k_mremap: return gen_mremap(m);
     case k_munmap:
       op.kind = Op::Kind::munmap;
       op.addr = gen_page(m);
@@ -240,6 +275,7 @@ struct OpCmd final : rc::state::Command<GenModel, Harness> {
       case Op::Kind::brk: o.brk(op.addr); break;
       case Op::Kind::touch: o.touch(op.addr, op.access); break;
       case Op::Kind::heap: o.set_heap(op.addr), m.heap = true; break;
+      case Op::Kind::mremap: o.mremap(op.addr, op.len, op.new_len, op.flags, op.new_addr); break;
     }
   }
   void run(const GenModel&, Harness& h) const override {

@@ -1,5 +1,5 @@
 // The page-level oracle: a second, deliberately simple formulation of what mmap, munmap,
-// mprotect, brk and a memory access do, written page by page from the kernel's documented
+// mprotect, mremap, brk and a memory access do, written page by page from the kernel's documented
 // semantics (kernel-semantics.md sections 3, 6-9, 16) and sharing no code with the model's VMA
 // layer (no VmaTree, no vma_merge, no split/adjust): the address space is a
 // std::map<page number, PageState>, every operation is a loop over pages.
@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mmspec/mm.hpp"
@@ -103,7 +104,10 @@ struct Outcome {
   std::int64_t value = 0;
   std::string why;  // the rule that decided it
   // mprotect(PROT_GROWSDOWN): the oracle assumed that the pages [lo, hi) form one VMA.
+  // mremap (assumed_vma_exact): the VMA holding the old address is exactly [lo, hi), the run
+  // of identical pages around it (mremap's EFAULT and in-place growth depend on vm_end).
   Addr assumed_vma_lo = 0, assumed_vma_hi = 0;
+  bool assumed_vma_exact = false;
 };
 
 // Shared anonymous objects are named independently by the oracle and the model; comparison
@@ -125,6 +129,9 @@ class PageOracle {
   Outcome munmap(Addr addr, std::uint64_t len);
   Outcome mprotect(Addr addr, std::uint64_t len, std::uint64_t prot);
   Outcome brk(Addr brk);
+  // mremap(old, old_len, new_len, flags, new_addr): MREMAP_MAYMOVE / MREMAP_FIXED.
+  Outcome mremap(Addr old_addr, std::uint64_t old_len, std::uint64_t new_len, std::uint64_t flags,
+                 Addr new_addr);
   Outcome touch(Addr addr, AccessKind access);
   void set_heap(Addr a) { start_brk_ = brk_ = a; }  // trace `heap`: start_brk = brk = a
 
@@ -159,6 +166,11 @@ class PageOracle {
   void unmap(PageNo lo, PageNo hi);
   void populate(PageNo lo, PageNo hi);
   Addr start_gap(PageNo p) const;  // vm_start_gap of the VMA that starts at page p
+  // The run of pages around p that one VMA could hold: same mapping, consecutive index, same
+  // anon_vma. [first, second).
+  std::pair<PageNo, PageNo> run_at(PageNo p) const;
+  // mremap's move: [lo, lo+old_pages) to dst, new_pages long.
+  void move_pages(PageNo lo, PageNo old_pages, PageNo new_pages, PageNo dst);
 
   Config cfg_;
   PageMap pages_;
@@ -173,6 +185,9 @@ class PageOracle {
 // whether it has an anon_vma.
 PageMap abstraction(const Mm& mm);
 Config config_of(const Mm& mm);
+// Whether the model's VMAs bear out what the oracle assumed about VMA boundaries
+// (Outcome::assumed_vma_*); when they do not, the step is left undecided.
+bool assumption_holds(const Mm& mm, const Outcome& out);
 
 // Differences between the oracle's page map and the model's (anon_vma aside), as readable
 // lines, consecutive pages with the same difference reported once; at most `limit` lines.
