@@ -1,0 +1,110 @@
+// mmspec-random-traces: writes COUNT pseudo-random .mmt traces (seed SEED) into DIR, for a
+// differential run of the model against a kernel (`mmspec check DIR`, or `--kernel ...`).
+//
+// The traces carry no expectations: `mmspec check` compares what the model and the kernel
+// did, operation by operation (result or errno) and the final address space. Every address is
+// inside the scenario window (mmap with MAP_FIXED or MAP_FIXED_NOREPLACE, munmap, mprotect,
+// touch, mremap with a fixed destination), except the destination of an mremap that may move
+// (MREMAP_MAYMOVE without MREMAP_FIXED), which the kernel chooses. Offsets are drawn near the
+// start of the window, so that operations meet each other's VMAs: merges, splits, partial
+// overlaps, holes.
+//
+// usage: mmspec-random-traces SEED COUNT DIR     exit 0, or 2 on a usage or write error
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// splitmix64: the same sequence on every platform for a given seed.
+struct Rng {
+  std::uint64_t s;
+  std::uint64_t next() {
+    std::uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t below(std::uint64_t n) { return next() % n; }
+  template <class T>
+  const T& pick(const std::vector<T>& v) { return v[below(v.size())]; }
+  bool chance(unsigned percent) { return below(100) < percent; }
+};
+
+constexpr std::uint64_t P = 4096;
+
+std::string hex(std::uint64_t v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+std::string trace(Rng& r) {
+  static const std::vector<std::string> prots = {"rw-", "r--", "---", "r-x", "rwx", "-w-", "rw-"};
+  static const std::vector<std::string> extras = {"", "", "", "noreserve", "growsdown", "stack",
+                                                  "locked", "populate", "noreplace"};
+  std::string t = "window 0x7e0000000000 1G\nfile f1 64K\nfile f2 16K ro\n";
+  const std::uint64_t ops = 6 + r.below(9);
+  for (std::uint64_t i = 0; i < ops; ++i) {
+    const std::uint64_t off = r.below(24) * P;
+    const std::uint64_t k = r.below(100);
+    if (k < 35) {
+      const std::uint64_t len = (1 + r.below(6)) * P;
+      const bool shared = r.chance(33);
+      std::string src = "anon";
+      if (r.chance(40)) src = r.chance(70) ? "f1@" + std::to_string(r.below(7)) : "f2@" + std::to_string(r.below(3));
+      std::string extra = r.pick(extras);
+      if (extra == "growsdown" && (src != "anon" || shared)) extra.clear();
+      t += "mmap +" + hex(off) + " " + hex(len) + " " + r.pick(prots) + (shared ? " shared " : " private ") +
+           src + " fixed" + (extra.empty() ? "" : " " + extra) + "\n";
+    } else if (k < 50) {
+      t += "touch +" + hex(off) + (r.chance(70) ? " write\n" : " read\n");
+    } else if (k < 68) {
+      t += "mprotect +" + hex(off) + " " + hex((1 + r.below(5)) * P) + " " + r.pick(prots) +
+           (r.chance(15) ? " growsdown\n" : "\n");
+    } else if (k < 80) {
+      t += "munmap +" + hex(off) + " " + hex((1 + r.below(4)) * P) + "\n";
+    } else {
+      const std::uint64_t old_len = (1 + r.below(3)) * P;
+      const std::uint64_t new_len = std::vector<std::uint64_t>{1, 2, 4, 6}[r.below(4)] * P;
+      std::string flags;
+      const std::uint64_t f = r.below(3);
+      if (f == 1) flags = " maymove";
+      if (f == 2) flags = " maymove fixed +" + hex(r.below(40) * P);
+      t += "mremap +" + hex(off) + " " + hex(old_len) + " " + hex(new_len) + flags + "\n";
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s SEED COUNT DIR\n", argv[0]);
+    return 2;
+  }
+  char* end = nullptr;
+  const unsigned long long seed = std::strtoull(argv[1], &end, 0);
+  if (*end) return std::fprintf(stderr, "mmspec-random-traces: bad SEED '%s'\n", argv[1]), 2;
+  const unsigned long count = std::strtoul(argv[2], &end, 0);
+  if (*end || count == 0 || count > 100000)
+    return std::fprintf(stderr, "mmspec-random-traces: COUNT must be 1..100000\n"), 2;
+  const std::filesystem::path dir = argv[3];
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return std::fprintf(stderr, "mmspec-random-traces: %s: %s\n", argv[3], ec.message().c_str()), 2;
+  Rng r{seed};
+  for (unsigned long i = 0; i < count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "r%05lu.mmt", i);
+    std::ofstream out(dir / name);
+    out << "# mmspec-random-traces seed " << seed << ", trace " << i << "\n" << trace(r);
+    if (!out) return std::fprintf(stderr, "mmspec-random-traces: cannot write %s\n", (dir / name).c_str()), 2;
+  }
+  return 0;
+}
