@@ -556,7 +556,8 @@ Outcome PageOracle::mprotect(Addr start, std::uint64_t len, std::uint64_t prot) 
 // run of identical pages around the old address as that VMA and says so
 // (Outcome::assumed_vma_exact): the harness leaves the step undecided when the model's VMA is
 // smaller. Not decided: old_len 0 (the shared-mapping duplicate), hugetlb, sealed and special
-// mappings, MREMAP_DONTUNMAP, RLIMIT_MEMLOCK, and 6.18's move of several VMAs at once.
+// mappings, MREMAP_DONTUNMAP, RLIMIT_MEMLOCK, and 6.18's pure move of several VMAs at once
+// (remap_move: it needs the VMA boundaries inside the range).
 
 std::pair<PageNo, PageNo> PageOracle::run_at(PageNo p) const {
   auto joins = [](const PageState& a, const PageState& b) {  // b is the page after a
