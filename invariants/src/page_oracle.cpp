@@ -821,9 +821,9 @@ Outcome PageOracle::touch(Addr addr, AccessKind access) {
     pages_[q].written = true;
   }
   PageState& s = pages_[p];
-  const bool denied = access == AccessKind::write  ? !(s.flags & VM_WRITE)
-                      : access == AccessKind::exec ? !(s.flags & VM_EXEC)
-                                                   : !accessible(s.flags);
+  // arch/x86/mm/fault.c access_error: a fetch is a read until the page is present; without
+  // VM_EXEC it then faults on NX (after any SIGBUS of bringing the page in).
+  const bool denied = access == AccessKind::write ? !(s.flags & VM_WRITE) : !accessible(s.flags);
   if (denied) return outcome(FaultOutcome::segv_accerr, "access not allowed");
   if (s.flags & VM_HUGETLB) return outcome(FaultOutcome::sigbus, "no huge page");
   if (s.backing == Backing::file || s.backing == Backing::shmem) {
@@ -839,6 +839,7 @@ Outcome PageOracle::touch(Addr addr, AccessKind access) {
     }
     if (s.index >= npages) return outcome(FaultOutcome::sigbus, "beyond the end of the file");
   }
+  if (access == AccessKind::exec && !(s.flags & VM_EXEC)) return outcome(FaultOutcome::segv_accerr, "fetch without VM_EXEC (NX)");
   if (access == AccessKind::write && !(s.flags & VM_SHARED) && s.backing != Backing::special) s.written = true;
   return outcome(FaultOutcome::ok, "ok");
 }

@@ -113,11 +113,12 @@ FaultOutcome touch(Mm& mm, Addr addr, AccessKind access) {
     }
     if (expand_downwards(mm, vma, addr)) return FaultOutcome::segv_maperr;
   }
-  // access_error: writes need VM_WRITE; reads and instruction fetches need an accessible VMA,
-  // and an instruction fetch from a page without VM_EXEC faults again on protection (NX).
-  const bool denied = access == AccessKind::write  ? !(vma->vm_flags & VM_WRITE)
-                      : access == AccessKind::exec ? !(vma->vm_flags & VM_EXEC)
-                                                   : !vma_is_accessible(*vma);
+  // access_error: writes need VM_WRITE; reads and instruction fetches need an accessible VMA.
+  // An instruction fetch from a page without VM_EXEC is handled as a read fault first (the page
+  // is brought in, or SIGBUS), and then faults again on protection (NX): SEGV_ACCERR below.
+  const bool denied = access == AccessKind::write ? !(vma->vm_flags & VM_WRITE)
+                                                  : !vma_is_accessible(*vma);
+  const bool nx = access == AccessKind::exec && !(vma->vm_flags & VM_EXEC);
   if (denied) {
     MMSPEC_NOTE(mm, EventKind::fault, "access not allowed by " + vma_str(*vma) + ": SIGSEGV/SEGV_ACCERR");
     return FaultOutcome::segv_accerr;
@@ -138,6 +139,10 @@ FaultOutcome touch(Mm& mm, Addr addr, AccessKind access) {
         return FaultOutcome::sigbus;
       }
     }
+  }
+  if (nx) {
+    MMSPEC_NOTE(mm, EventKind::fault, "instruction fetch from " + vma_str(*vma) + " without VM_EXEC: the page is present now, the fetch faults on NX: SIGSEGV/SEGV_ACCERR");
+    return FaultOutcome::segv_accerr;
   }
   MMSPEC_NOTE(mm, EventKind::fault, std::string(access == AccessKind::write ? "write" : access == AccessKind::exec ? "exec" : "read") + " at " + hex(addr) + " in " + vma_str(*vma) + ": ok");
   return FaultOutcome::ok;
