@@ -4,8 +4,9 @@
 // The traces carry no expectations: `mmspec check` compares what the model and the kernel
 // did, operation by operation (result or errno) and the final address space. Every address is
 // inside the scenario window (mmap with MAP_FIXED or MAP_FIXED_NOREPLACE, munmap, mprotect,
-// touch, mremap with a fixed destination), except the destination of an mremap that may move
-// (MREMAP_MAYMOVE without MREMAP_FIXED), which the kernel chooses. Offsets are drawn near the
+// touch, mremap with a fixed destination, brk with the program break set inside the window),
+// except where the kernel chooses: hint-less mmap and the destination of an mremap that may move
+// (MREMAP_MAYMOVE without MREMAP_FIXED). A few traces lower RLIMIT_AS or RLIMIT_DATA. Offsets are drawn near the
 // start of the window, so that operations meet each other's VMAs: merges, splits, partial
 // overlaps, holes.
 //
@@ -48,11 +49,20 @@ std::string trace(Rng& r) {
   static const std::vector<std::string> extras = {"", "", "", "noreserve", "growsdown", "stack",
                                                   "locked", "populate", "noreplace"};
   std::string t = "window 0x7e0000000000 1G\nfile f1 64K\nfile f2 16K ro\n";
+  // A program break inside the window for some traces (set-up: PR_SET_MM_MAP on the kernel).
+  const bool heap = r.chance(25);
+  if (heap) t += "heap +" + hex(r.below(16) * P) + "\n";
+  if (r.chance(10)) t += std::string("rlimit ") + (r.chance(50) ? "as" : "data") + " " + (r.chance(50) ? "1M" : "16M") + "\n";
   const std::uint64_t ops = 6 + r.below(9);
   for (std::uint64_t i = 0; i < ops; ++i) {
     const std::uint64_t off = r.below(24) * P;
     const std::uint64_t k = r.below(100);
-    if (k < 35) {
+    if (heap && r.chance(15)) {
+      t += "brk +" + hex(r.below(28) * P + (r.chance(20) ? 100 : 0)) + "\n";
+    } else if (k < 5) {
+      // Hint-less: the kernel places it (top-down below mmap_base), outside the window.
+      t += "mmap 0 " + hex((1 + r.below(4)) * P) + " " + r.pick(prots) + (r.chance(30) ? " shared anon\n" : " private anon\n");
+    } else if (k < 35) {
       const std::uint64_t len = (1 + r.below(6)) * P;
       const bool shared = r.chance(33);
       std::string src = "anon";
@@ -62,7 +72,7 @@ std::string trace(Rng& r) {
       t += "mmap +" + hex(off) + " " + hex(len) + " " + r.pick(prots) + (shared ? " shared " : " private ") +
            src + " fixed" + (extra.empty() ? "" : " " + extra) + "\n";
     } else if (k < 50) {
-      t += "touch +" + hex(off) + (r.chance(70) ? " write\n" : " read\n");
+      t += "touch +" + hex(off) + (r.chance(60) ? " write\n" : r.chance(70) ? " read\n" : " exec\n");
     } else if (k < 68) {
       t += "mprotect +" + hex(off) + " " + hex((1 + r.below(5)) * P) + " " + r.pick(prots) +
            (r.chance(15) ? " growsdown\n" : "\n");
