@@ -8,7 +8,7 @@
 int main(int argc, char** argv) {
   using namespace mmspec::cli;
   CLI::App app{
-      "mmspec: what exactly does Linux do for mmap, munmap, mprotect, brk and page faults?\n"
+      "mmspec: what exactly does Linux do for mmap, munmap, mprotect, mremap, brk and page faults?\n"
       "Traces (.mmt, see docs/trace-format.md) describe system calls and accesses; the model\n"
       "replays them, says which vma_merge case fired or why a merge was refused, and is checked\n"
       "against the running kernel.\n\n"
