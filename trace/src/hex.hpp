@@ -7,7 +7,8 @@
 
 namespace mmspec::trace {
 
-inline std::string hex(std::uint64_t v) {
+// Appends v in lowercase hex, zero-padded to at least `width` digits (printf "%0*lx").
+inline void append_hex(std::string& out, std::uint64_t v, int width = 0) {
   static constexpr char kHex[] = "0123456789abcdef";
   char buf[16];
   int n = 0;
@@ -15,8 +16,13 @@ inline std::string hex(std::uint64_t v) {
     buf[n++] = kHex[v & 15];
     v >>= 4;
   } while (v != 0);
-  std::string out = "0x";
+  for (int i = n; i < width; ++i) out += '0';
   while (n > 0) out += buf[--n];
+}
+
+inline std::string hex(std::uint64_t v) {
+  std::string out = "0x";
+  append_hex(out, v);
   return out;
 }
 

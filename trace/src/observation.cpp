@@ -7,23 +7,14 @@
 
 #include "mmspec/observation.hpp"
 
+#include "hex.hpp"
+
 namespace mmspec::trace {
 namespace {
 
 using u64 = std::uint64_t;
 
-// Lower-case hex, zero-padded to at least `width` digits (printf "%0*lx").
-void put_hex(std::string& out, u64 v, int width) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  char buf[16];
-  int n = 0;
-  do {
-    buf[n++] = kHex[v & 15];
-    v >>= 4;
-  } while (v != 0);
-  for (int i = n; i < width; ++i) out += '0';
-  while (n > 0) out += buf[--n];
-}
+void put_hex(std::string& out, u64 v, int width) { append_hex(out, v, width); }
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
