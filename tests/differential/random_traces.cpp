@@ -10,7 +10,11 @@
 // start of the window, so that operations meet each other's VMAs: merges, splits, partial
 // overlaps, holes.
 //
-// usage: mmspec-random-traces SEED COUNT DIR     exit 0, or 2 on a usage or write error
+// Each trace is checked before it is written: it must parse, and print back to a trace that
+// parses to the same one (trace/ parse and print); a generator bug exits 1 naming the trace.
+//
+// usage: mmspec-random-traces SEED COUNT DIR     exit 0; 1 a generated trace is not valid;
+//                                                2 a usage or write error
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +22,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "mmspec/trace.hpp"
 
 namespace {
 
@@ -112,8 +118,16 @@ int main(int argc, char** argv) {
   for (unsigned long i = 0; i < count; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "r%05lu.mmt", i);
+    const std::string text = trace(r);
+    const mmspec::trace::ParseResult parsed = mmspec::trace::parse(text, name);
+    if (!parsed.trace)
+      return std::fprintf(stderr, "mmspec-random-traces: generated an invalid trace: %s\n",
+                          parsed.error ? parsed.error->str().c_str() : name), 1;
+    const mmspec::trace::ParseResult again = mmspec::trace::parse(mmspec::trace::print(*parsed.trace), name);
+    if (!again.trace || !(*again.trace == *parsed.trace))
+      return std::fprintf(stderr, "mmspec-random-traces: %s does not survive print and parse\n", name), 1;
     std::ofstream out(dir / name);
-    out << "# mmspec-random-traces seed " << seed << ", trace " << i << "\n" << trace(r);
+    out << "# mmspec-random-traces seed " << seed << ", trace " << i << "\n" << text;
     if (!out) return std::fprintf(stderr, "mmspec-random-traces: cannot write %s\n", (dir / name).c_str()), 2;
   }
   return 0;
