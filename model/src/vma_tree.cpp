@@ -26,36 +26,39 @@
 
 namespace mmspec {
 
-constexpr std::size_t kNodeAlign = 128;
+constexpr std::size_t kNodeAlign = 64;
 
-// The node. The Vma is its first member, so that a Vma* and its Node* convert into each other
-// (pointer-interconvertible: [basic.compound]/4 for standard-layout classes). A node is
-// exactly two cache lines, aligned to 128 bytes (kNodeAlign), so that no node straddles a
-// third line and its two lines are the aligned pair that adjacent-line prefetchers fetch
-// together (on the development machine 64-byte alignment measured the same). The first line holds the Vma (vm_start, vm_end and vm_flags, all that a descent
-// or gap_of() reads of it) and the left child; the second everything else a walk reads: the
-// right child, the links, the gaps and the rank. What a descent reads does not fit in the
-// first line: the Vma is 56 bytes and must come first, leaving room for one child pointer.
-// (Two 32-bit node indices would fit; not done: turning an index into an address adds a
-// dependent load to every level of every descent, at every size.)
+// The node: three cache lines, aligned to them. The Vma is its first member, so that a Vma*
+// and its Node* convert into each other (pointer-interconvertible: [basic.compound]/4 for
+// standard-layout classes).
+//   line 1  the Vma (vm_start and vm_end: all a descent reads of it) and the gap;
+//   line 2  what every descent and every gap update reads besides: the child and parent
+//           links, the raw gap, and the subtree maxima of the two children;
+//   line 3  the vm_prev / vm_next links, the rank and the pending mark.
+// Each node keeps the maxima of its children's subtrees ("slots"), not of its own: the maxima
+// of n's subtree are max(own gap, left slot, right slot) (gap_max / raw_max below). So a
+// descent decides where to go from the node it stands on, without reading the children it
+// does not enter, and a gap update on the way up reads only the nodes on its path: at each
+// step it writes the child's new maximum into the parent's slot and stops where the slot
+// already held it.
 //
-// Only the raw gap is stored. The other two per-node values of the invariants follow from it:
+// The raw gap and the gap are stored, both set together from prev_end by set_gaps(); the
+// other per-node values of the invariants follow from the raw gap:
 //   prev_end(n)  = vm_start(n) - raw_gap(n)                   (prev_end_of)
 //   gap_start(n) = vm_end_gap(prev(n)) = prev_end(n)          (vm_end_gap is vm_end on x86)
-//   gap(n)       = vma_gap(vm_start_gap(n), gap_start(n))     (gap_of)
-// so that they cannot go stale, and a node stays within its two lines.
+//   gap(n)       = vma_gap(vm_start_gap(n), gap_start(n))     (gap_of computes it afresh)
 struct alignas(kNodeAlign) VmaTree::Node {
   Vma vma;
-  Node* left;
+  Addr gap;  // gap(n), kept with raw_gap (set_gaps)
+  alignas(64) Node* left;
   Node* right;
   Node* parent;
-  Node* prev;            // vm_prev: the VMA before, in address order (null for the lowest)
-  Node* next;            // vm_next: the VMA after (null for the highest)
-  Addr raw_gap;          // raw_gap(vm_start, prev_end): the empty range below, guard ignored
-  Addr subtree_gap;      // max of gap over this subtree
-  Addr subtree_raw_gap;  // max of raw_gap over this subtree
-  int rank;              // WAVL rank: 0 for a leaf (see rebalancing below)
-  bool pending;          // in the tree's list of deferred gap updates (see defer())
+  Addr raw_gap;        // raw_gap(vm_start, prev_end): the empty range below, guard ignored
+  VmaTree::Slot slot[2];  // the maxima of the left [0] and right [1] subtree (0s if none)
+  alignas(64) Node* prev;  // vm_prev: the VMA before, in address order (null for the lowest)
+  Node* next;              // vm_next: the VMA after (null for the highest)
+  int rank;                // WAVL rank: 0 for a leaf (see rebalancing below)
+  bool pending;            // in the tree's list of deferred gap updates (see defer())
 };
 
 // gap_start(n) = prev_end(n) above: vm_end_gap() must be vm_end whatever the flags (x86 has no
@@ -70,14 +73,6 @@ template <class N>
 int rank_of(const N* n) {
   return n ? n->rank : -1;
 }
-template <class N>
-Addr subtree_gap_of(const N* n) {
-  return n ? n->subtree_gap : 0;
-}
-template <class N>
-Addr subtree_raw_gap_of(const N* n) {
-  return n ? n->subtree_raw_gap : 0;
-}
 // vm_end of the VMA before n, or 0 for the lowest.
 template <class N>
 Addr prev_end_of(const N* n) {
@@ -87,8 +82,8 @@ template <class N>
 Addr end_of(const N* n) {
   return n ? n->vma.vm_end : 0;
 }
-// A descent reads a node's first line (vm_start, vm_end, left) and often its second (right,
-// the maxima): ask for the second while the first is on its way, so that both misses overlap.
+// A descent reads a node's first line (vm_start, vm_end) and its second (the links, the
+// maxima): ask for the second while the first is on its way, so that both misses overlap.
 template <class N>
 void prefetch_second_line(const N* n) {
   if (n) __builtin_prefetch(reinterpret_cast<const char*>(n) + 64);
@@ -249,8 +244,10 @@ void VmaTree::destroy() {
 VmaTree::Node* VmaTree::node_of(Vma* v) {
   static_assert(std::is_standard_layout_v<Node>);
   static_assert(offsetof(Node, vma) == 0);
-  static_assert(sizeof(Node) == 128, "a node is two cache lines");
-  static_assert(offsetof(Node, left) < 64, "the left child shares the first line with the Vma");
+  static_assert(sizeof(Node) == 192, "a node is three cache lines");
+  static_assert(offsetof(Node, gap) < 64 && offsetof(Node, left) == 64 &&
+                    offsetof(Node, prev) == 128,
+                "the Vma, the tree links with the maxima, and the list links: a line each");
   return reinterpret_cast<Node*>(v);
 }
 const VmaTree::Node* VmaTree::node_of(const Vma* v) { return reinterpret_cast<const Node*>(v); }
@@ -263,42 +260,62 @@ Addr VmaTree::gap_of(const Node* n) const {
   return vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), prev_end_of(n));
 }
 
-// mm/mmap.c vma_gap_callbacks (v5.15): recompute a node's maxima from its children; the same
-// for the raw gap (lib/maple_tree.c mas_update_gap, v6.18).
-void VmaTree::update(Node* n) const {
-  const Node* l = n->left;
-  const Node* r = n->right;
-  n->subtree_gap = mmspec::subtree_gap<Addr>(gap_of(n), subtree_gap_of(l), subtree_gap_of(r));
-  n->subtree_raw_gap =
-      mmspec::subtree_gap<Addr>(n->raw_gap, subtree_raw_gap_of(l), subtree_raw_gap_of(r));
+// mm/mmap.c vma_gap_callbacks (v5.15): the maximum of gap over n's subtree, from n's own gap
+// and its two slots; the same for the raw gap (lib/maple_tree.c ma_max_gap, v6.18).
+Addr VmaTree::gap_max(const Node* n) const {
+  return mmspec::subtree_gap<Addr>(n->gap, n->slot[0].gap, n->slot[1].gap);
+}
+Addr VmaTree::raw_max(const Node* n) {
+  return mmspec::subtree_gap<Addr>(n->raw_gap, n->slot[0].raw_gap, n->slot[1].raw_gap);
 }
 
-// mm/mmap.c vma_gap_update (v5.15): recompute n and its ancestors, up to the first whose
-// subtree maxima come out unchanged: nothing above that one depends on anything else that
+// Sets n's raw gap and gap for a predecessor ending at prev_end (0: none).
+void VmaTree::set_gaps(Node* n, Addr prev_end) const {
+  n->raw_gap = mmspec::raw_gap<Addr>(n->vma.vm_start, prev_end);
+  n->gap = vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), prev_end);
+}
+
+// The maxima of n's subtree (0s for an absent subtree).
+VmaTree::Slot VmaTree::maxima(const Node* n) const {
+  return n ? Slot{gap_max(n), raw_max(n)} : Slot{};
+}
+
+// Recomputes both of n's slots from its children.
+void VmaTree::update(Node* n) const {
+  n->slot[0] = maxima(n->left);
+  n->slot[1] = maxima(n->right);
+}
+
+// mm/mmap.c vma_gap_update (v5.15), lib/maple_tree.c mas_update_gap (v6.18): carry n's subtree
+// maxima up into its parent's slot, then the parent's into its own parent's, and so on, up to
+// the first slot that already held the value: nothing above it depends on anything else that
 // changed (RB_DECLARE_CALLBACKS_MAX's propagate stops there too).
 void VmaTree::propagate(Node* n) const {
-  for (; n; n = n->parent) {
-    const Addr sg = n->subtree_gap;
-    const Addr srg = n->subtree_raw_gap;
-    update(n);
-    if (n->subtree_gap == sg && n->subtree_raw_gap == srg) return;
+  Slot m = maxima(n);
+  for (Node* p = n->parent; p; n = p, p = p->parent) {
+    const int side = p->left == n ? 0 : 1;
+    Slot& s = p->slot[side];
+    if (s.gap == m.gap && s.raw_gap == m.raw_gap) return;
+    s = m;
+    // p's maxima from m as it stands rather than from the slot just written (no reload).
+    const Slot& other = p->slot[1 - side];
+    m = {mmspec::subtree_gap<Addr>(p->gap, m.gap, other.gap),
+         mmspec::subtree_gap<Addr>(p->raw_gap, m.raw_gap, other.raw_gap)};
   }
 }
 
 // ---- deferred gap updates ----
 //
-// The subtree maxima are brought up to date lazily (the ranks, and so the balance, never).
-// Invariant: every node that is not pending is consistent: its subtree_gap and subtree_raw_gap
-// are the maxima of its own gaps and of its children's stored values. A change to a node's own
-// gaps (insert's and erase's successor, adjust, refresh) or children (the parent of an inserted
-// or removed node, a rotation whose subtree's maxima came out different) only marks the node
-// pending; flush()
-// then runs propagate() from every pending node. Each such walk keeps the invariant for all
-// nodes but the pending ones left (a node whose values come out unchanged leaves its parent
-// consistent), so after the last one every node is consistent, and so every stored maximum is
-// exact. Every reader of the maxima (the gap searches, subtree_gap(), subtree_raw_gap(),
-// check_augmentation(), the copy constructor) flushes first; so no answer ever differs from
-// that of eager updates.
+// The slots are brought up to date lazily (the ranks, and so the balance, never). Invariant:
+// for every node n that is not pending and has a parent, the parent's slots for n hold
+// gap_max(n) and raw_max(n) as n's fields give them now. A change to a node's own gaps
+// (insert's and erase's successor, adjust, refresh) or slots (the parent of an inserted or
+// removed node, whose slot is set at once; the top of a rotation) only marks the node pending;
+// flush() then runs propagate() from every pending node. Each such walk keeps the invariant
+// for all nodes but the pending ones left (a slot found holding its value already leaves
+// everything above as it was), so after the last one every slot is exact. Every reader of the
+// maxima (the gap searches, subtree_gap(), subtree_raw_gap(), check_augmentation(), the copy
+// constructor) flushes first; so no answer ever differs from that of eager updates.
 //
 // Why: the callers change the tree in steps that pass through states no reader sees. A split
 // is adjust() (the successor's gap grows by the part cut off) then insert() (it shrinks back);
@@ -356,6 +373,7 @@ VmaTree::Node* VmaTree::rotate_left(Node* x) {
   x->parent = y;
   update(x);
   update(y);
+  defer(y);  // the slot above now stands for y's subtree
   return y;
 }
 
@@ -369,6 +387,7 @@ VmaTree::Node* VmaTree::rotate_right(Node* x) {
   x->parent = y;
   update(x);
   update(y);
+  defer(y);  // the slot above now stands for y's subtree
   return y;
 }
 
@@ -384,14 +403,9 @@ VmaTree::Node* VmaTree::rotate_right(Node* x) {
 // order) changes every height on that path when the leaf comes and again when it goes, a WAVL
 // tree only the first time. At most two rotations per change.
 //
-// The rank walks below touch no maxima: rotations recompute the nodes they move, and the
-// lowest node whose children changed is deferred (see defer()).
-
-// If the rotations that replaced a subtree's root (whose maxima were sg, srg) by top changed
-// those maxima, top's parent is no longer consistent.
-void VmaTree::note_rotation(const Node* top, Addr sg, Addr srg) const {
-  if (top->subtree_gap != sg || top->subtree_raw_gap != srg) defer(top->parent);
-}
+// The rank walks below touch no maxima: a rotation recomputes the slots of the two nodes it
+// moves and defers the one on top (see defer()), whose parent's slot held the maxima of the
+// subtree as it was.
 
 // WAVL insertion rebalancing, from the new leaf x (rank 0).
 void VmaTree::insert_fixup(Node* x) {
@@ -406,26 +420,25 @@ void VmaTree::insert_fixup(Node* x) {
       continue;
     }
     // p is a 0,2 node: one single or double rotation ends it.
-    const Addr sg = p->subtree_gap;
-    const Addr srg = p->subtree_raw_gap;
     Node* inner = left ? x->right : x->left;
-    Node* top;
     if (!inner || x->rank - inner->rank == 2) {
-      top = left ? rotate_right(p) : rotate_left(p);
+      if (left)
+        rotate_right(p);
+      else
+        rotate_left(p);
       --p->rank;
     } else {
       if (left) {
         rotate_left(x);
-        top = rotate_right(p);
+        rotate_right(p);
       } else {
         rotate_right(x);
-        top = rotate_left(p);
+        rotate_left(p);
       }
       ++inner->rank;
       --x->rank;
       --p->rank;
     }
-    note_rotation(top, sg, srg);
     return;
   }
 }
@@ -449,29 +462,28 @@ void VmaTree::erase_fixup(Node* p, Node* x, bool x_left) {
       --y->rank;
     } else {
       // One single or double rotation ends it.
-      const Addr sg = p->subtree_gap;
-      const Addr srg = p->subtree_raw_gap;
       Node* w = x_left ? y->right : y->left;  // y's outer child
       Node* v = x_left ? y->left : y->right;  // y's inner child
-      Node* top;
       if (y->rank - rank_of(w) == 1) {
-        top = x_left ? rotate_left(p) : rotate_right(p);
+        if (x_left)
+          rotate_left(p);
+        else
+          rotate_right(p);
         ++y->rank;
         --p->rank;
         if (!p->left && !p->right) p->rank = 0;  // p became a leaf
       } else {  // v is a 1-child
         if (x_left) {
           rotate_right(y);
-          top = rotate_left(p);
+          rotate_left(p);
         } else {
           rotate_left(y);
-          top = rotate_right(p);
+          rotate_right(p);
         }
         v->rank += 2;
         --y->rank;
         p->rank -= 2;
       }
-      note_rotation(top, sg, srg);
       return;
     }
     x = p;
@@ -517,18 +529,24 @@ Vma* VmaTree::insert(const Vma& v) {
       prefetch_second_line(*link);
     }
   }
-  Node* n = new (new_node()) Node{v,       nullptr, nullptr, parent, pred, succ,
-                                  mmspec::raw_gap<Addr>(v.vm_start, end_of(pred)),
-                                  0,       0,       0,      false};
-  update(n);
+  Node* n = new (new_node()) Node{};
+  n->vma = v;
+  n->parent = parent;
+  n->prev = pred;
+  n->next = succ;
+  set_gaps(n, end_of(pred));
   *link = n;
+  if (parent) {
+    // The parent's slot for the new leaf, at once (its old value, 0, is no bound on it).
+    parent->slot[link == &parent->left ? 0 : 1] = maxima(n);
+  }
   (pred ? pred->next : first_) = n;
   (succ ? succ->prev : last_) = n;
   ++size_;
   // The successor's gap now ends at the new VMA: the case the kernel handles in __vma_link_rb
   // by updating vma->vm_next before linking (v5.15).
   if (succ) {
-    succ->raw_gap = mmspec::raw_gap<Addr>(succ->vma.vm_start, v.vm_end);
+    set_gaps(succ, v.vm_end);
     defer(succ);
   }
   defer(parent);
@@ -547,9 +565,9 @@ void VmaTree::erase(Vma* v) {
   (p ? p->next : first_) = s;
   (s ? s->prev : last_) = p;
   // The successor's empty range now reaches down to x's predecessor. Wherever s ends up below
-  // (in x's place, or where it was), it is then consistent but for its own gaps.
+  // (in x's place, or where it was), the slot above it is then stale.
   if (s) {
-    s->raw_gap = mmspec::raw_gap<Addr>(s->vma.vm_start, end_of(p));
+    set_gaps(s, end_of(p));
     defer(s);
   }
   Node* from;        // the parent of the place a node left
@@ -558,6 +576,7 @@ void VmaTree::erase(Vma* v) {
   if (x->left && x->right) {
     // Relink (never copy) the in-order successor y = s into x's place, so Vma* stay valid;
     // the place y left is then the one that lost a node.
+    // Each subtree that moves takes the slot values it had along (they describe it).
     Node* y = s;
     replacement = y->right;
     if (y->parent == x) {
@@ -567,26 +586,28 @@ void VmaTree::erase(Vma* v) {
       on_left = true;
       from = y->parent;
       from->left = y->right;
+      from->slot[0] = y->slot[1];
       if (y->right) y->right->parent = from;
       y->right = x->right;
+      y->slot[1] = x->slot[1];
       x->right->parent = y;
     }
     y->left = x->left;
+    y->slot[0] = x->slot[0];
     x->left->parent = y;
     y->parent = x->parent;
     replace_child(x->parent, x, y);
-    // x's rank, and the maxima x's parent is consistent with until y (deferred above) is
-    // recomputed.
-    y->rank = x->rank;
-    y->subtree_gap = x->subtree_gap;
-    y->subtree_raw_gap = x->subtree_raw_gap;
+    y->rank = x->rank;  // the slot above y, now stale, waits for y (deferred above)
   } else {
-    // The lone child (if any) takes x's place with its subtree unchanged.
-    replacement = x->left ? x->left : x->right;
+    // The lone child (if any) takes x's place with its subtree unchanged, and the slot values
+    // that describe it.
+    const bool lone_left = x->left != nullptr;
+    replacement = lone_left ? x->left : x->right;
     from = x->parent;
     on_left = from && from->left == x;
     if (replacement) replacement->parent = from;
     replace_child(from, x, replacement);
+    if (from) from->slot[on_left ? 0 : 1] = x->slot[lone_left ? 0 : 1];
   }
   free_node(x);
   --size_;
@@ -605,13 +626,13 @@ void VmaTree::adjust(Vma* v, Addr new_start, Addr new_end) {
 void VmaTree::refresh(Vma* v) {
   Node* x = node_of(v);
   finger_ = x;
-  x->raw_gap = mmspec::raw_gap<Addr>(x->vma.vm_start, end_of(x->prev));
+  set_gaps(x, end_of(x->prev));
   defer(x);
   // The successor's gaps depend only on x's vm_end: touch them only if that moved.
   if (Node* s = x->next) {
     const Addr g = mmspec::raw_gap<Addr>(s->vma.vm_start, x->vma.vm_end);
     if (g != s->raw_gap) {
-      s->raw_gap = g;
+      set_gaps(s, x->vma.vm_end);
       defer(s);
     }
   }
@@ -741,40 +762,49 @@ Addr VmaTree::highest_vm_end() const {
 // So the fitting candidates form a run in address order, and each walk is a boundary search
 // that visits O(log n) nodes.
 
-// The tree and node values the templated walks of gap_walk.hpp run on (T and N there).
+// The tree and node values the templated walks of gap_walk.hpp run on (T and N there). A Ref
+// is a node together with its subtree maxima, read from the slots of the node above it (for
+// the root, computed), so that a walk tests a child's subtree without reading the child.
 struct VmaTree::Walker {
-  using Ref = const Node*;
+  struct Ref {  // two words: passed in registers
+    const Node* n;
+    const Slot* max;  // the maxima of n's subtree
+  };
   using Result = const Node*;
   const VmaTree& tree;
-  static bool null(Ref n) { return n == nullptr; }
-  static Ref left(Ref n) { return n->left; }
-  static Ref right(Ref n) { return n->right; }
+  Ref root() const {
+    tree.root_max_ = tree.maxima(tree.root_);
+    return {tree.root_, &tree.root_max_};
+  }
+  static bool null(Ref r) { return r.n == nullptr; }
+  static Ref left(Ref r) { return {r.n->left, &r.n->slot[0]}; }
+  static Ref right(Ref r) { return {r.n->right, &r.n->slot[1]}; }
   static Result none() { return nullptr; }
-  static Result self(Ref n) { return n; }
+  static Result self(Ref r) { return r.n; }
   static bool found(Result r) { return r != nullptr; }
-  static Addr vm_start(Ref n) { return n->vma.vm_start; }
-  static Addr vm_end(Ref n) { return vm_end_gap(n->vma); }
-  static Addr subtree_gap(Ref n) { return n->subtree_gap; }
-  static Addr subtree_raw_gap(Ref n) { return n->subtree_raw_gap; }
-  static Addr raw_gap(Ref n) { return n->raw_gap; }
-  static Addr prev_end(Ref n) { return prev_end_of(n); }
-  static Addr gap_start(Ref n) { return prev_end_of(n); }
-  Addr gap(Ref n) const { return tree.gap_of(n); }
-  Addr start_gap(Ref n) const { return vm_start_gap(n->vma, tree.stack_guard_gap_); }
+  static Addr vm_start(Ref r) { return r.n->vma.vm_start; }
+  static Addr vm_end(Ref r) { return vm_end_gap(r.n->vma); }
+  static Addr subtree_gap(Ref r) { return r.max->gap; }
+  static Addr subtree_raw_gap(Ref r) { return r.max->raw_gap; }
+  static Addr raw_gap(Ref r) { return r.n->raw_gap; }
+  static Addr prev_end(Ref r) { return prev_end_of(r.n); }
+  static Addr gap_start(Ref r) { return prev_end_of(r.n); }
+  static Addr gap(Ref r) { return r.n->gap; }
+  Addr start_gap(Ref r) const { return vm_start_gap(r.n->vma, tree.stack_guard_gap_); }
 };
 
 // mm/mmap.c unmapped_area (v5.15): the first candidate in address order whose gap ends at or
 // above lo (the kernel's "gap_end >= low_limit" with low_limit already raised by L).
-const VmaTree::Node* VmaTree::first_fit(const Node* n, Addr threshold, Addr lo) const {
+const VmaTree::Node* VmaTree::first_fit(Addr threshold, Addr lo) const {
   const Walker w{*this};
-  return walk_first<Addr>(w, n, FirstFitAtoms<Addr, Walker>{w, threshold, lo});
+  return walk_first<Addr>(w, w.root(), FirstFitAtoms<Addr, Walker>{w, threshold, lo});
 }
 
 // mm/mmap.c unmapped_area_topdown (v5.15): the last candidate in address order whose gap
 // starts at or below hi (the kernel's "gap_start <= high_limit" with high_limit lowered by L).
-const VmaTree::Node* VmaTree::last_fit(const Node* n, Addr threshold, Addr hi) const {
+const VmaTree::Node* VmaTree::last_fit(Addr threshold, Addr hi) const {
   const Walker w{*this};
-  return walk_last<Addr>(w, n, LastFitAtoms<Addr, Walker>{w, threshold, hi});
+  return walk_last<Addr>(w, w.root(), LastFitAtoms<Addr, Walker>{w, threshold, hi});
 }
 
 std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
@@ -783,7 +813,7 @@ std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
     return std::nullopt;
   const Addr L = search_length<Addr>(req.length, req.align_mask);
   const Addr lo = req.low_limit + L;
-  if (const Node* n = first_fit(root_, std::max<Addr>(L, 1), lo)) {
+  if (const Node* n = first_fit(std::max<Addr>(L, 1), lo)) {
     // Later gaps start even higher (and so does the highest gap): if this one starts above
     // high_limit - L, nothing fits, as the kernel's "gap_start > high_limit" -ENOMEM says.
     const Addr gap_end = vm_start_gap(n->vma, stack_guard_gap_);
@@ -808,7 +838,7 @@ std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const 
     return place_top_down<Addr>(req.high_limit, req.length, req.high_limit, req.align_mask,
                                 req.align_offset);
   const Addr L = search_length<Addr>(req.length, req.align_mask);
-  const Node* n = last_fit(root_, std::max<Addr>(L, 1), req.high_limit - L);
+  const Node* n = last_fit(std::max<Addr>(L, 1), req.high_limit - L);
   if (!n) return std::nullopt;
   // Earlier candidates end even lower: if this gap ends below low_limit + L, nothing fits, as
   // the kernel's "gap_end < low_limit" -ENOMEM says.
@@ -831,15 +861,15 @@ std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const 
 // search visiting O(log n) nodes, like first_fit / last_fit above.
 
 // The first node in address order with raw_gap >= size and vm_start - 1 >= lo.
-const VmaTree::Node* VmaTree::first_raw_fit(const Node* n, Addr size, Addr lo) const {
+const VmaTree::Node* VmaTree::first_raw_fit(Addr size, Addr lo) const {
   const Walker w{*this};
-  return walk_first<Addr>(w, n, FirstRawFitAtoms<Addr, Walker>{w, size, lo});
+  return walk_first<Addr>(w, w.root(), FirstRawFitAtoms<Addr, Walker>{w, size, lo});
 }
 
 // The last node in address order with raw_gap >= size and prev_end <= hi.
-const VmaTree::Node* VmaTree::last_raw_fit(const Node* n, Addr size, Addr hi) const {
+const VmaTree::Node* VmaTree::last_raw_fit(Addr size, Addr hi) const {
   const Walker w{*this};
-  return walk_last<Addr>(w, n, LastRawFitAtoms<Addr, Walker>{w, size, hi});
+  return walk_last<Addr>(w, w.root(), LastRawFitAtoms<Addr, Walker>{w, size, hi});
 }
 
 // lib/maple_tree.c mas_empty_area (v6.18).
@@ -855,7 +885,7 @@ std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) cons
   }
   Addr first = 0;
   Addr last = 0;
-  if (Node* n = const_cast<Node*>(first_raw_fit(root_, size, min + (size - 1)))) {
+  if (Node* n = const_cast<Node*>(first_raw_fit(size, min + (size - 1)))) {
     first = prev_end_of(n);
     last = n->vma.vm_start - 1;
     const Node* p = n->prev;
@@ -893,7 +923,7 @@ std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) 
     area.prev = &top->vma;
     finger_ = last_;
   } else {
-    Node* n = const_cast<Node*>(last_raw_fit(root_, size, max - (size - 1)));
+    Node* n = const_cast<Node*>(last_raw_fit(size, max - (size - 1)));
     if (!n) return std::nullopt;  // -EBUSY
     finger_ = n;
     first = prev_end_of(n);
@@ -975,10 +1005,10 @@ std::optional<Addr> VmaTree::unmapped_area_topdown_v618(const GapRequest& req) c
 
 // ---- augmentation access and checking ----
 
-Addr VmaTree::gap(const Vma* v) const { return gap_of(node_of(v)); }
+Addr VmaTree::gap(const Vma* v) const { return node_of(v)->gap; }
 Addr VmaTree::subtree_gap(const Vma* v) const {
   flush();
-  return node_of(v)->subtree_gap;
+  return gap_max(node_of(v));
 }
 
 Addr VmaTree::recompute_gap(const Vma* v) const {
@@ -989,7 +1019,7 @@ Addr VmaTree::recompute_gap(const Vma* v) const {
 Addr VmaTree::raw_gap(const Vma* v) const { return node_of(v)->raw_gap; }
 Addr VmaTree::subtree_raw_gap(const Vma* v) const {
   flush();
-  return node_of(v)->subtree_raw_gap;
+  return raw_max(node_of(v));
 }
 
 Addr VmaTree::recompute_raw_gap(const Vma* v) const {
@@ -1016,7 +1046,7 @@ bool VmaTree::check_augmentation(std::string* why) const {
   if (root_ && root_->parent) return fail("root has a parent");
 
   // The deferred updates first: the pending list is exactly the nodes marked pending, and
-  // every other node is consistent with its children (the invariant flush() relies on); the
+  // the slots above every other node hold its maxima (the invariant flush() relies on); the
   // walk along vm_next is bounded by size() so that a cycle ends in a report.
   {
     std::size_t marked = 0;
@@ -1027,13 +1057,12 @@ bool VmaTree::check_augmentation(std::string* why) const {
         ++marked;
         continue;
       }
-      const Addr sg =
-          mmspec::subtree_gap<Addr>(gap_of(n), subtree_gap_of(n->left), subtree_gap_of(n->right));
-      const Addr srg = mmspec::subtree_gap<Addr>(n->raw_gap, subtree_raw_gap_of(n->left),
-                                                 subtree_raw_gap_of(n->right));
-      if (n->subtree_gap != sg || n->subtree_raw_gap != srg)
-        return fail("subtree maxima of " + range(n->vma) +
-                    " stale although no update of it is pending");
+      const Node* p = n->parent;
+      if (!p) continue;
+      const Slot& slot = p->slot[p->left == n ? 0 : 1];
+      if (slot.gap != gap_max(n) || slot.raw_gap != raw_max(n))
+        return fail("the slots above " + range(n->vma) +
+                    " are stale although no update of it is pending");
     }
     if (marked != npending_) return fail("pending list and pending marks disagree");
     for (std::size_t i = 0; i < npending_; ++i)
@@ -1076,8 +1105,8 @@ bool VmaTree::check_augmentation(std::string* why) const {
               0, 0, 0};
     const Addr want_start = prev_node ? vm_end_gap(prev_node->vma) : 0;
     const Addr want_gap = vma_gap<Addr>(vm_start_gap(v, stack_guard_gap_), want_start);
-    if (gap_of(n) != want_gap)
-      return {fail("gap of " + range(v) + " is " + std::to_string(gap_of(n)) + ", expected " +
+    if (n->gap != want_gap || gap_of(n) != want_gap)
+      return {fail("gap of " + range(v) + " is " + std::to_string(n->gap) + ", expected " +
                    std::to_string(want_gap)),
               0, 0, 0};
     prev_node = n;
@@ -1091,18 +1120,23 @@ bool VmaTree::check_augmentation(std::string* why) const {
       return {fail("rank rule broken at " + range(v) + ": rank " + std::to_string(n->rank) +
                    ", children " + std::to_string(l.rank) + " and " + std::to_string(r.rank)),
               0, 0, 0};
+    // The slots: the maxima of the children's subtrees, recomputed from scratch below.
+    if (n->slot[0].gap != l.subtree_gap || n->slot[1].gap != r.subtree_gap)
+      return {fail("subtree_gap slots of " + range(v) + " are " +
+                   std::to_string(n->slot[0].gap) + " and " + std::to_string(n->slot[1].gap) +
+                   ", expected " +
+                   std::to_string(l.subtree_gap) + " and " + std::to_string(r.subtree_gap)),
+              0, 0, 0};
+    if (n->slot[0].raw_gap != l.subtree_raw_gap || n->slot[1].raw_gap != r.subtree_raw_gap)
+      return {fail("subtree_raw_gap slots of " + range(v) + " are " +
+                   std::to_string(n->slot[0].raw_gap) + " and " +
+                   std::to_string(n->slot[1].raw_gap) +
+                   ", expected " + std::to_string(l.subtree_raw_gap) + " and " +
+                   std::to_string(r.subtree_raw_gap)),
+              0, 0, 0};
     const Addr want_subtree = mmspec::subtree_gap<Addr>(want_gap, l.subtree_gap, r.subtree_gap);
-    if (n->subtree_gap != want_subtree)
-      return {fail("subtree_gap of " + range(v) + " is " + std::to_string(n->subtree_gap) +
-                   ", expected " + std::to_string(want_subtree)),
-              0, 0, 0};
     const Addr want_subtree_raw =
-        mmspec::subtree_gap<Addr>(n->raw_gap, l.subtree_raw_gap, r.subtree_raw_gap);
-    if (n->subtree_raw_gap != want_subtree_raw)
-      return {fail("subtree_raw_gap of " + range(v) + " is " +
-                   std::to_string(n->subtree_raw_gap) + ", expected " +
-                   std::to_string(want_subtree_raw)),
-              0, 0, 0};
+        mmspec::subtree_gap<Addr>(want_raw, l.subtree_raw_gap, r.subtree_raw_gap);
     return {true, n->rank, want_subtree, want_subtree_raw};
   };
   if (!visit(visit, root_, nullptr, 1).ok) return false;

@@ -126,7 +126,12 @@ struct EmptyArea {
 };
 
 class VmaTree {
-  struct Node;  // two cache lines, aligned to them (see vma_tree.cpp)
+  struct Node;  // three cache lines, aligned to them (see vma_tree.cpp)
+  // The gap maxima of a subtree, as its parent node keeps them (see vma_tree.cpp).
+  struct Slot {
+    Addr gap = 0;
+    Addr raw_gap = 0;
+  };
 
  public:
   // The kernel's stack_guard_gap (mm/mmap.c, default 256 pages; boot parameter stack_guard_gap).
@@ -268,19 +273,23 @@ class VmaTree {
 
   const Node* lookup(Addr a) const;
   Node* lookup_and_keep(Addr a);
-  const Node* first_fit(const Node* n, Addr threshold, Addr lo) const;
-  const Node* last_fit(const Node* n, Addr threshold, Addr hi) const;
-  const Node* first_raw_fit(const Node* n, Addr size, Addr lo) const;
-  const Node* last_raw_fit(const Node* n, Addr size, Addr hi) const;
+  // The walks of gap_walk.hpp from the root.
+  const Node* first_fit(Addr threshold, Addr lo) const;
+  const Node* last_fit(Addr threshold, Addr hi) const;
+  const Node* first_raw_fit(Addr size, Addr lo) const;
+  const Node* last_raw_fit(Addr size, Addr hi) const;
   struct Walker;  // gap_walk.hpp's view of the nodes
 
   Addr gap_of(const Node* n) const;
+  void set_gaps(Node* n, Addr prev_end) const;
+  Addr gap_max(const Node* n) const;
+  Slot maxima(const Node* n) const;
+  static Addr raw_max(const Node* n);
   void update(Node* n) const;
   void propagate(Node* n) const;
   void defer(Node* n) const;
   void undefer(Node* n);
   void flush() const;
-  void note_rotation(const Node* top, Addr sg, Addr srg) const;
   void insert_fixup(Node* x);
   void erase_fixup(Node* p, Node* x, bool x_left);
   Node* rotate_left(Node* x);
@@ -316,6 +325,8 @@ class VmaTree {
   static constexpr std::size_t kMaxPending = 16;
   mutable Node* pending_[kMaxPending] = {};
   mutable std::size_t npending_ = 0;
+  // The maxima of the whole tree, which no node holds: set by each walk from the root.
+  mutable Slot root_max_;
 };
 
 }  // namespace mmspec
