@@ -41,7 +41,9 @@ const Inode* World::inode_of(FileId id) const {
 Mm::Mm(const MmConfig& c, std::shared_ptr<World> w)
     : cfg(c),
       world(w ? std::move(w) : std::make_shared<World>()),
-      vmas(c.layout.stack_guard_gap),
+      // The maxima of the searches the profile runs (maple_tree() below).
+      vmas(c.layout.stack_guard_gap,
+           c.profile != Profile::linux_5_10 ? GapKinds::maple : GapKinds::classic),
       layout(arch_pick_mmap_layout(c.layout)) {}
 
 Vma* Mm::import_vma(const Vma& v) {

@@ -93,10 +93,11 @@ void prefetch_second_line(const N* n) {
 
 // ---- construction ----
 
-VmaTree::VmaTree(Addr stack_guard_gap) : stack_guard_gap_(stack_guard_gap) {}
+VmaTree::VmaTree(Addr stack_guard_gap, GapKinds kinds)
+    : stack_guard_gap_(stack_guard_gap), kinds_(static_cast<std::uint8_t>(kinds)) {}
 
 VmaTree::VmaTree(const VmaTree& other)
-    : size_(other.size_), stack_guard_gap_(other.stack_guard_gap_) {
+    : size_(other.size_), stack_guard_gap_(other.stack_guard_gap_), kinds_(other.kinds_) {
   other.flush();  // so that no copied node is pending
   Node* last = nullptr;
   root_ = clone(other.root_, nullptr, last);
@@ -111,7 +112,8 @@ VmaTree& VmaTree::operator=(const VmaTree& other) {
   return *this;
 }
 
-VmaTree::VmaTree(VmaTree&& other) noexcept : stack_guard_gap_(other.stack_guard_gap_) {
+VmaTree::VmaTree(VmaTree&& other) noexcept
+    : stack_guard_gap_(other.stack_guard_gap_), kinds_(other.kinds_) {
   *this = std::move(other);
 }
 
@@ -124,6 +126,7 @@ VmaTree& VmaTree::operator=(VmaTree&& other) noexcept {
     last_ = std::exchange(other.last_, nullptr);
     size_ = std::exchange(other.size_, 0);
     stack_guard_gap_ = other.stack_guard_gap_;
+    kinds_ = other.kinds_;
     chunks_ = std::exchange(other.chunks_, nullptr);
     free_ = std::exchange(other.free_, nullptr);
     free_tail_ = std::exchange(other.free_tail_, nullptr);
@@ -290,17 +293,22 @@ void VmaTree::update(Node* n) const {
 // maxima up into its parent's slot, then the parent's into its own parent's, and so on, up to
 // the first slot that already held the value: nothing above it depends on anything else that
 // changed (RB_DECLARE_CALLBACKS_MAX's propagate stops there too).
+// K: the GapKinds kept, as bits (the maxima of the other kind are left as they are).
+template <unsigned K>
 void VmaTree::propagate(Node* n) const {
+  constexpr bool kClassic = (K & static_cast<unsigned>(GapKinds::classic)) != 0;
+  constexpr bool kMaple = (K & static_cast<unsigned>(GapKinds::maple)) != 0;
   Slot m = maxima(n);
   for (Node* p = n->parent; p; n = p, p = p->parent) {
     const int side = p->left == n ? 0 : 1;
     Slot& s = p->slot[side];
-    if (s.gap == m.gap && s.raw_gap == m.raw_gap) return;
-    s = m;
+    if ((!kClassic || s.gap == m.gap) && (!kMaple || s.raw_gap == m.raw_gap)) return;
+    if (kClassic) s.gap = m.gap;
+    if (kMaple) s.raw_gap = m.raw_gap;
     // p's maxima from m as it stands rather than from the slot just written (no reload).
     const Slot& other = p->slot[1 - side];
-    m = {mmspec::subtree_gap<Addr>(p->gap, m.gap, other.gap),
-         mmspec::subtree_gap<Addr>(p->raw_gap, m.raw_gap, other.raw_gap)};
+    if (kClassic) m.gap = mmspec::subtree_gap<Addr>(p->gap, m.gap, other.gap);
+    if (kMaple) m.raw_gap = mmspec::subtree_gap<Addr>(p->raw_gap, m.raw_gap, other.raw_gap);
   }
 }
 
@@ -346,12 +354,42 @@ void VmaTree::undefer(Node* n) {
   }
 }
 
-void VmaTree::flush() const {
+template <unsigned K>
+void VmaTree::flush_kinds() const {
   for (std::size_t i = 0; i < npending_; ++i) {
     pending_[i]->pending = false;
-    propagate(pending_[i]);
+    propagate<K>(pending_[i]);
   }
   npending_ = 0;
+}
+
+void VmaTree::flush() const {
+  switch (static_cast<GapKinds>(kinds_)) {
+    case GapKinds::classic:
+      flush_kinds<static_cast<unsigned>(GapKinds::classic)>();
+      break;
+    case GapKinds::maple:
+      flush_kinds<static_cast<unsigned>(GapKinds::maple)>();
+      break;
+    case GapKinds::both:
+      flush_kinds<static_cast<unsigned>(GapKinds::both)>();
+      break;
+  }
+}
+
+// Makes sure the maxima of kind k are kept: if they were not, recompute every slot of every
+// node from scratch (post-order; the recursion is as deep as the tree) and keep them from now.
+void VmaTree::keep(GapKinds k) const {
+  if (kinds_ & static_cast<std::uint8_t>(k)) return;
+  flush();
+  auto fill = [this](auto& self, Node* n) -> Slot {
+    if (!n) return Slot{};
+    n->slot[0] = self(self, n->left);
+    n->slot[1] = self(self, n->right);
+    return maxima(n);
+  };
+  fill(fill, root_);
+  kinds_ |= static_cast<std::uint8_t>(k);
 }
 
 void VmaTree::replace_child(Node* parent, Node* old_child, Node* new_child) {
@@ -809,6 +847,7 @@ const VmaTree::Node* VmaTree::last_fit(Addr threshold, Addr hi) const {
 
 std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
   flush();
+  keep(GapKinds::classic);
   if (!gap_request_ok<Addr>(req.length, req.low_limit, req.high_limit, req.align_mask))
     return std::nullopt;
   const Addr L = search_length<Addr>(req.length, req.align_mask);
@@ -831,6 +870,7 @@ std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
 
 std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const {
   flush();
+  keep(GapKinds::classic);
   if (!gap_request_ok<Addr>(req.length, req.low_limit, req.high_limit, req.align_mask))
     return std::nullopt;
   // The highest gap first; the kernel places there against high_limit itself.
@@ -875,6 +915,7 @@ const VmaTree::Node* VmaTree::last_raw_fit(Addr size, Addr hi) const {
 // lib/maple_tree.c mas_empty_area (v6.18).
 std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) const {
   flush();
+  keep(GapKinds::maple);
   if (!empty_area_request_ok<Addr>(min, max, size)) return std::nullopt;  // -EINVAL
   EmptyArea area;
   if (!root_) {
@@ -908,6 +949,7 @@ std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) cons
 // lib/maple_tree.c mas_empty_area_rev (v6.18).
 std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) const {
   flush();
+  keep(GapKinds::maple);
   if (!empty_area_request_ok<Addr>(min, max, size)) return std::nullopt;  // -EINVAL
   EmptyArea area;
   if (!root_) {
@@ -1008,6 +1050,7 @@ std::optional<Addr> VmaTree::unmapped_area_topdown_v618(const GapRequest& req) c
 Addr VmaTree::gap(const Vma* v) const { return node_of(v)->gap; }
 Addr VmaTree::subtree_gap(const Vma* v) const {
   flush();
+  keep(GapKinds::classic);
   return gap_max(node_of(v));
 }
 
@@ -1019,6 +1062,7 @@ Addr VmaTree::recompute_gap(const Vma* v) const {
 Addr VmaTree::raw_gap(const Vma* v) const { return node_of(v)->raw_gap; }
 Addr VmaTree::subtree_raw_gap(const Vma* v) const {
   flush();
+  keep(GapKinds::maple);
   return raw_max(node_of(v));
 }
 
@@ -1045,6 +1089,9 @@ bool VmaTree::check_augmentation(std::string* why) const {
   };
   if (root_ && root_->parent) return fail("root has a parent");
 
+  // Only the maxima of the kinds kept are checked (see GapKinds).
+  const bool classic_kept = (kinds_ & static_cast<std::uint8_t>(GapKinds::classic)) != 0;
+  const bool maple_kept = (kinds_ & static_cast<std::uint8_t>(GapKinds::maple)) != 0;
   // The deferred updates first: the pending list is exactly the nodes marked pending, and
   // the slots above every other node hold its maxima (the invariant flush() relies on); the
   // walk along vm_next is bounded by size() so that a cycle ends in a report.
@@ -1060,7 +1107,7 @@ bool VmaTree::check_augmentation(std::string* why) const {
       const Node* p = n->parent;
       if (!p) continue;
       const Slot& slot = p->slot[p->left == n ? 0 : 1];
-      if (slot.gap != gap_max(n) || slot.raw_gap != raw_max(n))
+      if ((classic_kept && slot.gap != gap_max(n)) || (maple_kept && slot.raw_gap != raw_max(n)))
         return fail("the slots above " + range(n->vma) +
                     " are stale although no update of it is pending");
     }
@@ -1121,13 +1168,14 @@ bool VmaTree::check_augmentation(std::string* why) const {
                    ", children " + std::to_string(l.rank) + " and " + std::to_string(r.rank)),
               0, 0, 0};
     // The slots: the maxima of the children's subtrees, recomputed from scratch below.
-    if (n->slot[0].gap != l.subtree_gap || n->slot[1].gap != r.subtree_gap)
+    if (classic_kept && (n->slot[0].gap != l.subtree_gap || n->slot[1].gap != r.subtree_gap))
       return {fail("subtree_gap slots of " + range(v) + " are " +
                    std::to_string(n->slot[0].gap) + " and " + std::to_string(n->slot[1].gap) +
                    ", expected " +
                    std::to_string(l.subtree_gap) + " and " + std::to_string(r.subtree_gap)),
               0, 0, 0};
-    if (n->slot[0].raw_gap != l.subtree_raw_gap || n->slot[1].raw_gap != r.subtree_raw_gap)
+    if (maple_kept &&
+        (n->slot[0].raw_gap != l.subtree_raw_gap || n->slot[1].raw_gap != r.subtree_raw_gap))
       return {fail("subtree_raw_gap slots of " + range(v) + " are " +
                    std::to_string(n->slot[0].raw_gap) + " and " +
                    std::to_string(n->slot[1].raw_gap) +

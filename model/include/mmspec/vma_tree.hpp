@@ -125,6 +125,13 @@ struct EmptyArea {
   const Vma* next = nullptr;
 };
 
+// Which subtree maxima a tree keeps up to date as it changes: those of the classic searches
+// (gap, rb_subtree_gap), those of the v6.18 ones (raw_gap, the maple tree's gaps), or both. A
+// search of the other kind still gets the right answer: the first one recomputes the missing
+// maxima of every node (O(n), once) and the tree keeps both from then on. An Mm keeps the
+// kind its profile searches with, and so pays for one augmentation per change instead of two.
+enum class GapKinds : std::uint8_t { classic = 1, maple = 2, both = 3 };
+
 class VmaTree {
   struct Node;  // three cache lines, aligned to them (see vma_tree.cpp)
   // The gap maxima of a subtree, as its parent node keeps them (see vma_tree.cpp).
@@ -135,7 +142,7 @@ class VmaTree {
 
  public:
   // The kernel's stack_guard_gap (mm/mmap.c, default 256 pages; boot parameter stack_guard_gap).
-  explicit VmaTree(Addr stack_guard_gap = 256 * PAGE_SIZE);
+  explicit VmaTree(Addr stack_guard_gap = 256 * PAGE_SIZE, GapKinds kinds = GapKinds::both);
   VmaTree(const VmaTree& other);
   VmaTree& operator=(const VmaTree& other);
   VmaTree(VmaTree&& other) noexcept;
@@ -189,6 +196,8 @@ class VmaTree {
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   Addr stack_guard_gap() const { return stack_guard_gap_; }
+  // The maxima kept up to date (see GapKinds).
+  GapKinds kinds() const { return static_cast<GapKinds>(kinds_); }
   // mm->highest_vm_end: vm_end_gap of the last VMA, 0 if there is none.
   Addr highest_vm_end() const;
 
@@ -286,7 +295,11 @@ class VmaTree {
   Slot maxima(const Node* n) const;
   static Addr raw_max(const Node* n);
   void update(Node* n) const;
+  template <unsigned K>
   void propagate(Node* n) const;
+  template <unsigned K>
+  void flush_kinds() const;
+  void keep(GapKinds k) const;
   void defer(Node* n) const;
   void undefer(Node* n);
   void flush() const;
@@ -327,6 +340,8 @@ class VmaTree {
   mutable std::size_t npending_ = 0;
   // The maxima of the whole tree, which no node holds: set by each walk from the root.
   mutable Slot root_max_;
+  // The GapKinds kept up to date; mutable: a const search of the other kind adds its own.
+  mutable std::uint8_t kinds_;
 };
 
 }  // namespace mmspec
