@@ -28,13 +28,14 @@ namespace mmspec {
 
 constexpr std::size_t kNodeAlign = 64;
 
-// The node: three cache lines, aligned to them. The Vma is its first member, so that a Vma*
-// and its Node* convert into each other (pointer-interconvertible: [basic.compound]/4 for
-// standard-layout classes).
-//   line 1  the Vma (vm_start and vm_end: all a descent reads of it) and the gap;
-//   line 2  what every descent and every gap update reads besides: the child and parent
-//           links, the raw gap, and the subtree maxima of the two children;
-//   line 3  the vm_prev / vm_next links, the rank and the pending mark.
+// The node: three cache lines, aligned to them.
+//   line 1  all that a lookup, a v6.18 search and a gap update of the v6.18 maxima read: the
+//           VMA's range (a copy of vm_start and vm_end, the key; adjust() changes both), the
+//           child and parent links, the raw gap and the raw-gap maxima of the two subtrees;
+//   line 2  the classic gap and its subtree maxima, the vm_prev / vm_next links, the rank
+//           and the pending mark;
+//   line 3  the Vma; a Vma* and its Node* convert into each other by its offset (node_of).
+// So an Mm on the maple tree (GapKinds::maple) reads one line per node on its way down or up.
 // Each node keeps the maxima of its children's subtrees ("slots"), not of its own: the maxima
 // of n's subtree are max(own gap, left slot, right slot) (gap_max / raw_max below). So a
 // descent decides where to go from the node it stands on, without reading the children it
@@ -48,17 +49,20 @@ constexpr std::size_t kNodeAlign = 64;
 //   gap_start(n) = vm_end_gap(prev(n)) = prev_end(n)          (vm_end_gap is vm_end on x86)
 //   gap(n)       = vma_gap(vm_start_gap(n), gap_start(n))     (gap_of computes it afresh)
 struct alignas(kNodeAlign) VmaTree::Node {
-  Vma vma;
-  Addr gap;  // gap(n), kept with raw_gap (set_gaps)
-  alignas(64) Node* left;
+  Addr start;  // vma.vm_start
+  Addr end;    // vma.vm_end
+  Node* left;
   Node* right;
   Node* parent;
-  Addr raw_gap;        // raw_gap(vm_start, prev_end): the empty range below, guard ignored
-  VmaTree::Slot slot[2];  // the maxima of the left [0] and right [1] subtree (0s if none)
-  alignas(64) Node* prev;  // vm_prev: the VMA before, in address order (null for the lowest)
-  Node* next;              // vm_next: the VMA after (null for the highest)
-  int rank;                // WAVL rank: 0 for a leaf (see rebalancing below)
-  bool pending;            // in the tree's list of deferred gap updates (see defer())
+  Addr raw_gap;      // raw_gap(vm_start, prev_end): the empty range below, guard ignored
+  Addr raw_slot[2];  // max of raw_gap over the left [0] and right [1] subtree (0 if none)
+  alignas(64) Addr gap;  // gap(n), kept with raw_gap (set_gaps)
+  Addr gap_slot[2];      // max of gap over the left and right subtree
+  Node* prev;            // vm_prev: the VMA before, in address order (null for the lowest)
+  Node* next;            // vm_next: the VMA after (null for the highest)
+  int rank;              // WAVL rank: 0 for a leaf (see rebalancing below)
+  bool pending;          // in the tree's list of deferred gap updates (see defer())
+  alignas(64) Vma vma;
 };
 
 // gap_start(n) = prev_end(n) above: vm_end_gap() must be vm_end whatever the flags (x86 has no
@@ -76,11 +80,11 @@ int rank_of(const N* n) {
 // vm_end of the VMA before n, or 0 for the lowest.
 template <class N>
 Addr prev_end_of(const N* n) {
-  return n->vma.vm_start - n->raw_gap;
+  return n->start - n->raw_gap;
 }
 template <class N>
 Addr end_of(const N* n) {
-  return n ? n->vma.vm_end : 0;
+  return n ? n->end : 0;
 }
 // A descent reads a node's first line (vm_start, vm_end) and its second (the links, the
 // maxima): ask for the second while the first is on its way, so that both misses overlap.
@@ -246,14 +250,15 @@ void VmaTree::destroy() {
 
 VmaTree::Node* VmaTree::node_of(Vma* v) {
   static_assert(std::is_standard_layout_v<Node>);
-  static_assert(offsetof(Node, vma) == 0);
   static_assert(sizeof(Node) == 192, "a node is three cache lines");
-  static_assert(offsetof(Node, gap) < 64 && offsetof(Node, left) == 64 &&
-                    offsetof(Node, prev) == 128,
-                "the Vma, the tree links with the maxima, and the list links: a line each");
-  return reinterpret_cast<Node*>(v);
+  static_assert(offsetof(Node, raw_slot) + sizeof(Node::raw_slot) == 64 &&
+                    offsetof(Node, gap) == 64 && offsetof(Node, vma) == 128,
+                "line 1 the key, links and raw gaps; line 2 the classic gaps; line 3 the Vma");
+  return reinterpret_cast<Node*>(reinterpret_cast<char*>(v) - offsetof(Node, vma));
 }
-const VmaTree::Node* VmaTree::node_of(const Vma* v) { return reinterpret_cast<const Node*>(v); }
+const VmaTree::Node* VmaTree::node_of(const Vma* v) {
+  return reinterpret_cast<const Node*>(reinterpret_cast<const char*>(v) - offsetof(Node, vma));
+}
 
 // ---- augmentation ----
 
@@ -266,16 +271,26 @@ Addr VmaTree::gap_of(const Node* n) const {
 // mm/mmap.c vma_gap_callbacks (v5.15): the maximum of gap over n's subtree, from n's own gap
 // and its two slots; the same for the raw gap (lib/maple_tree.c ma_max_gap, v6.18).
 Addr VmaTree::gap_max(const Node* n) const {
-  return mmspec::subtree_gap<Addr>(n->gap, n->slot[0].gap, n->slot[1].gap);
+  return mmspec::subtree_gap<Addr>(n->gap, n->gap_slot[0], n->gap_slot[1]);
 }
 Addr VmaTree::raw_max(const Node* n) {
-  return mmspec::subtree_gap<Addr>(n->raw_gap, n->slot[0].raw_gap, n->slot[1].raw_gap);
+  return mmspec::subtree_gap<Addr>(n->raw_gap, n->raw_slot[0], n->raw_slot[1]);
 }
 
 // Sets n's raw gap and gap for a predecessor ending at prev_end (0: none).
 void VmaTree::set_gaps(Node* n, Addr prev_end) const {
-  n->raw_gap = mmspec::raw_gap<Addr>(n->vma.vm_start, prev_end);
+  n->raw_gap = mmspec::raw_gap<Addr>(n->start, prev_end);
   n->gap = vma_gap<Addr>(vm_start_gap(n->vma, stack_guard_gap_), prev_end);
+}
+
+// Slot side (0 left, 1 right) of n set to m; copied from slot from_side of from.
+void VmaTree::set_slot(Node* n, int side, Slot m) {
+  n->gap_slot[side] = m.gap;
+  n->raw_slot[side] = m.raw_gap;
+}
+void VmaTree::copy_slot(Node* n, int side, const Node* from, int from_side) {
+  n->gap_slot[side] = from->gap_slot[from_side];
+  n->raw_slot[side] = from->raw_slot[from_side];
 }
 
 // The maxima of n's subtree (0s for an absent subtree).
@@ -285,8 +300,8 @@ VmaTree::Slot VmaTree::maxima(const Node* n) const {
 
 // Recomputes both of n's slots from its children.
 void VmaTree::update(Node* n) const {
-  n->slot[0] = maxima(n->left);
-  n->slot[1] = maxima(n->right);
+  set_slot(n, 0, maxima(n->left));
+  set_slot(n, 1, maxima(n->right));
 }
 
 // mm/mmap.c vma_gap_update (v5.15), lib/maple_tree.c mas_update_gap (v6.18): carry n's subtree
@@ -301,14 +316,17 @@ void VmaTree::propagate(Node* n) const {
   Slot m = maxima(n);
   for (Node* p = n->parent; p; n = p, p = p->parent) {
     const int side = p->left == n ? 0 : 1;
-    Slot& s = p->slot[side];
-    if ((!kClassic || s.gap == m.gap) && (!kMaple || s.raw_gap == m.raw_gap)) return;
-    if (kClassic) s.gap = m.gap;
-    if (kMaple) s.raw_gap = m.raw_gap;
+    if ((!kClassic || p->gap_slot[side] == m.gap) && (!kMaple || p->raw_slot[side] == m.raw_gap))
+      return;
     // p's maxima from m as it stands rather than from the slot just written (no reload).
-    const Slot& other = p->slot[1 - side];
-    if (kClassic) m.gap = mmspec::subtree_gap<Addr>(p->gap, m.gap, other.gap);
-    if (kMaple) m.raw_gap = mmspec::subtree_gap<Addr>(p->raw_gap, m.raw_gap, other.raw_gap);
+    if (kClassic) {
+      p->gap_slot[side] = m.gap;
+      m.gap = mmspec::subtree_gap<Addr>(p->gap, m.gap, p->gap_slot[1 - side]);
+    }
+    if (kMaple) {
+      p->raw_slot[side] = m.raw_gap;
+      m.raw_gap = mmspec::subtree_gap<Addr>(p->raw_gap, m.raw_gap, p->raw_slot[1 - side]);
+    }
   }
 }
 
@@ -384,8 +402,8 @@ void VmaTree::keep(GapKinds k) const {
   flush();
   auto fill = [this](auto& self, Node* n) -> Slot {
     if (!n) return Slot{};
-    n->slot[0] = self(self, n->left);
-    n->slot[1] = self(self, n->right);
+    set_slot(n, 0, self(self, n->left));
+    set_slot(n, 1, self(self, n->right));
     return maxima(n);
   };
   fill(fill, root_);
@@ -544,10 +562,10 @@ Vma* VmaTree::insert(const Vma& v) {
   // other and the slot in O(1); otherwise descend to it. Either way the same slot.
   const Addr key = v.vm_start;
   Node* const c = finger_;
-  if (c && c->vma.vm_start <= key && (!c->next || key < c->next->vma.vm_start)) {
+  if (c && c->start <= key && (!c->next || key < c->next->start)) {
     pred = c;
     succ = c->next;
-  } else if (c && key < c->vma.vm_start && (!c->prev || c->prev->vma.vm_start <= key)) {
+  } else if (c && key < c->start && (!c->prev || c->prev->start <= key)) {
     pred = c->prev;
     succ = c;
   }
@@ -557,7 +575,7 @@ Vma* VmaTree::insert(const Vma& v) {
   } else {
     while (*link) {
       parent = *link;
-      if (key < parent->vma.vm_start) {
+      if (key < parent->start) {
         succ = parent;
         link = &parent->left;
       } else {
@@ -569,6 +587,8 @@ Vma* VmaTree::insert(const Vma& v) {
   }
   Node* n = new (new_node()) Node{};
   n->vma = v;
+  n->start = v.vm_start;
+  n->end = v.vm_end;
   n->parent = parent;
   n->prev = pred;
   n->next = succ;
@@ -576,7 +596,7 @@ Vma* VmaTree::insert(const Vma& v) {
   *link = n;
   if (parent) {
     // The parent's slot for the new leaf, at once (its old value, 0, is no bound on it).
-    parent->slot[link == &parent->left ? 0 : 1] = maxima(n);
+    set_slot(parent, link == &parent->left ? 0 : 1, maxima(n));
   }
   (pred ? pred->next : first_) = n;
   (succ ? succ->prev : last_) = n;
@@ -624,14 +644,14 @@ void VmaTree::erase(Vma* v) {
       on_left = true;
       from = y->parent;
       from->left = y->right;
-      from->slot[0] = y->slot[1];
+      copy_slot(from, 0, y, 1);
       if (y->right) y->right->parent = from;
       y->right = x->right;
-      y->slot[1] = x->slot[1];
+      copy_slot(y, 1, x, 1);
       x->right->parent = y;
     }
     y->left = x->left;
-    y->slot[0] = x->slot[0];
+    copy_slot(y, 0, x, 0);
     x->left->parent = y;
     y->parent = x->parent;
     replace_child(x->parent, x, y);
@@ -645,7 +665,7 @@ void VmaTree::erase(Vma* v) {
     on_left = from && from->left == x;
     if (replacement) replacement->parent = from;
     replace_child(from, x, replacement);
-    if (from) from->slot[on_left ? 0 : 1] = x->slot[lone_left ? 0 : 1];
+    if (from) copy_slot(from, on_left ? 0 : 1, x, lone_left ? 0 : 1);
   }
   free_node(x);
   --size_;
@@ -656,8 +676,8 @@ void VmaTree::erase(Vma* v) {
 // mm/mmap.c __vma_adjust's vma_gap_update calls (v5.15): the node keeps its place.
 void VmaTree::adjust(Vma* v, Addr new_start, Addr new_end) {
   Node* x = node_of(v);
-  x->vma.vm_start = new_start;
-  x->vma.vm_end = new_end;
+  x->vma.vm_start = x->start = new_start;
+  x->vma.vm_end = x->end = new_end;
   refresh(v);
 }
 
@@ -668,9 +688,9 @@ void VmaTree::refresh(Vma* v) {
   defer(x);
   // The successor's gaps depend only on x's vm_end: touch them only if that moved.
   if (Node* s = x->next) {
-    const Addr g = mmspec::raw_gap<Addr>(s->vma.vm_start, x->vma.vm_end);
+    const Addr g = mmspec::raw_gap<Addr>(s->start, x->end);
     if (g != s->raw_gap) {
-      set_gaps(s, x->vma.vm_end);
+      set_gaps(s, x->end);
       defer(s);
     }
   }
@@ -687,25 +707,23 @@ void VmaTree::refresh(Vma* v) {
 // remembering the lowest VMA ending above a.
 const VmaTree::Node* VmaTree::lookup(Addr a) const {
   if (const Node* c = finger_) {
-    if (a < c->vma.vm_end) {
+    if (a < c->end) {
       const Node* p = c->prev;
-      if (c->vma.vm_start <= a || !p || p->vma.vm_end <= a) return c;
-      if (!p->prev || p->prev->vma.vm_end <= a) return p;
-    } else if (!c->next || a < c->next->vma.vm_end) {
+      if (c->start <= a || !p || p->end <= a) return c;
+      if (!p->prev || p->prev->end <= a) return p;
+    } else if (!c->next || a < c->next->end) {
       return c->next;
     }
   }
+  // Down to a leaf, without branching on the keys (the direction taken is as good as random,
+  // so a branch on it would be mispredicted at every other level): the answer is the last
+  // node left by its left link.
   const Node* n = root_;
   const Node* found = nullptr;
   while (n) {
-    if (n->vma.vm_end > a) {
-      found = n;
-      if (n->vma.vm_start <= a) break;
-      n = n->left;
-    } else {
-      n = n->right;
-    }
-    prefetch_second_line(n);
+    const bool left = n->end > a;
+    found = left ? n : found;
+    n = left ? n->left : n->right;
   }
   return found;
 }
@@ -806,24 +824,28 @@ Addr VmaTree::highest_vm_end() const {
 struct VmaTree::Walker {
   struct Ref {  // two words: passed in registers
     const Node* n;
-    const Slot* max;  // the maxima of n's subtree
+    const Node* above;  // n's parent, or null for the root (whose maxima root_max_ holds)
   };
   using Result = const Node*;
   const VmaTree& tree;
   Ref root() const {
     tree.root_max_ = tree.maxima(tree.root_);
-    return {tree.root_, &tree.root_max_};
+    return {tree.root_, nullptr};
   }
   static bool null(Ref r) { return r.n == nullptr; }
-  static Ref left(Ref r) { return {r.n->left, &r.n->slot[0]}; }
-  static Ref right(Ref r) { return {r.n->right, &r.n->slot[1]}; }
+  static Ref left(Ref r) { return {r.n->left, r.n}; }
+  static Ref right(Ref r) { return {r.n->right, r.n}; }
   static Result none() { return nullptr; }
   static Result self(Ref r) { return r.n; }
   static bool found(Result r) { return r != nullptr; }
-  static Addr vm_start(Ref r) { return r.n->vma.vm_start; }
-  static Addr vm_end(Ref r) { return vm_end_gap(r.n->vma); }
-  static Addr subtree_gap(Ref r) { return r.max->gap; }
-  static Addr subtree_raw_gap(Ref r) { return r.max->raw_gap; }
+  static Addr vm_start(Ref r) { return r.n->start; }
+  static Addr vm_end(Ref r) { return r.n->end; }  // vm_end_gap is vm_end (see Node)
+  Addr subtree_gap(Ref r) const {
+    return r.above ? r.above->gap_slot[r.above->right == r.n] : tree.root_max_.gap;
+  }
+  Addr subtree_raw_gap(Ref r) const {
+    return r.above ? r.above->raw_slot[r.above->right == r.n] : tree.root_max_.raw_gap;
+  }
   static Addr raw_gap(Ref r) { return r.n->raw_gap; }
   static Addr prev_end(Ref r) { return prev_end_of(r.n); }
   static Addr gap_start(Ref r) { return prev_end_of(r.n); }
@@ -928,7 +950,7 @@ std::optional<EmptyArea> VmaTree::empty_area(Addr min, Addr max, Addr size) cons
   Addr last = 0;
   if (Node* n = const_cast<Node*>(first_raw_fit(size, min + (size - 1)))) {
     first = prev_end_of(n);
-    last = n->vma.vm_start - 1;
+    last = n->start - 1;
     const Node* p = n->prev;
     area.prev = p ? &p->vma : nullptr;
     area.next = &n->vma;
@@ -959,7 +981,7 @@ std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) 
     return area;
   }
   const Node* top = last_;
-  Addr first = top->vma.vm_end;
+  Addr first = top->end;
   Addr last = ~Addr{0};
   if (empty_range_fits<Addr>(first, last, min, max, size)) {
     area.prev = &top->vma;
@@ -969,7 +991,7 @@ std::optional<EmptyArea> VmaTree::empty_area_rev(Addr min, Addr max, Addr size) 
     if (!n) return std::nullopt;  // -EBUSY
     finger_ = n;
     first = prev_end_of(n);
-    last = n->vma.vm_start - 1;
+    last = n->start - 1;
     // Earlier ranges end even lower: if this one ends too low, none fits (-EBUSY).
     if (!empty_range_fits<Addr>(first, last, min, max, size)) return std::nullopt;
     const Node* p = n->prev;
@@ -1106,8 +1128,9 @@ bool VmaTree::check_augmentation(std::string* why) const {
       }
       const Node* p = n->parent;
       if (!p) continue;
-      const Slot& slot = p->slot[p->left == n ? 0 : 1];
-      if ((classic_kept && slot.gap != gap_max(n)) || (maple_kept && slot.raw_gap != raw_max(n)))
+      const int side = p->left == n ? 0 : 1;
+      if ((classic_kept && p->gap_slot[side] != gap_max(n)) ||
+          (maple_kept && p->raw_slot[side] != raw_max(n)))
         return fail("the slots above " + range(n->vma) +
                     " are stale although no update of it is pending");
     }
@@ -1135,6 +1158,10 @@ bool VmaTree::check_augmentation(std::string* why) const {
     const Result l = self(self, n->left, n, depth + 1);
     if (!l.ok) return l;
     const Vma& v = n->vma;
+    if (n->start != v.vm_start || n->end != v.vm_end)
+      return {fail("the key of " + range(v) + " is [" + std::to_string(n->start) + ", " +
+                   std::to_string(n->end) + ")"),
+              0, 0, 0};
     if (!(v.vm_start < v.vm_end)) return {fail("empty or inverted VMA " + range(v)), 0, 0, 0};
     if (prev_node && prev_node->vma.vm_end > v.vm_start)
       return {fail("VMAs out of order or overlapping: " + range(prev_node->vma) + " and " +
@@ -1168,17 +1195,16 @@ bool VmaTree::check_augmentation(std::string* why) const {
                    ", children " + std::to_string(l.rank) + " and " + std::to_string(r.rank)),
               0, 0, 0};
     // The slots: the maxima of the children's subtrees, recomputed from scratch below.
-    if (classic_kept && (n->slot[0].gap != l.subtree_gap || n->slot[1].gap != r.subtree_gap))
+    if (classic_kept && (n->gap_slot[0] != l.subtree_gap || n->gap_slot[1] != r.subtree_gap))
       return {fail("subtree_gap slots of " + range(v) + " are " +
-                   std::to_string(n->slot[0].gap) + " and " + std::to_string(n->slot[1].gap) +
+                   std::to_string(n->gap_slot[0]) + " and " + std::to_string(n->gap_slot[1]) +
                    ", expected " +
                    std::to_string(l.subtree_gap) + " and " + std::to_string(r.subtree_gap)),
               0, 0, 0};
     if (maple_kept &&
-        (n->slot[0].raw_gap != l.subtree_raw_gap || n->slot[1].raw_gap != r.subtree_raw_gap))
+        (n->raw_slot[0] != l.subtree_raw_gap || n->raw_slot[1] != r.subtree_raw_gap))
       return {fail("subtree_raw_gap slots of " + range(v) + " are " +
-                   std::to_string(n->slot[0].raw_gap) + " and " +
-                   std::to_string(n->slot[1].raw_gap) +
+                   std::to_string(n->raw_slot[0]) + " and " + std::to_string(n->raw_slot[1]) +
                    ", expected " + std::to_string(l.subtree_raw_gap) + " and " +
                    std::to_string(r.subtree_raw_gap)),
               0, 0, 0};

@@ -293,6 +293,8 @@ class VmaTree {
   void set_gaps(Node* n, Addr prev_end) const;
   Addr gap_max(const Node* n) const;
   Slot maxima(const Node* n) const;
+  static void set_slot(Node* n, int side, Slot m);
+  static void copy_slot(Node* n, int side, const Node* from, int from_side);
   static Addr raw_max(const Node* n);
   void update(Node* n) const;
   template <unsigned K>
