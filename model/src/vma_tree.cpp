@@ -821,31 +821,30 @@ Addr VmaTree::highest_vm_end() const {
 // The tree and node values the templated walks of gap_walk.hpp run on (T and N there). A Ref
 // is a node together with its subtree maxima, read from the slots of the node above it (for
 // the root, computed), so that a walk tests a child's subtree without reading the child.
+template <bool kRaw>
 struct VmaTree::Walker {
-  struct Ref {  // two words: passed in registers
+  // A node and a pointer to the maxima of its subtree of the kind walked (raw_gap if kRaw,
+  // else gap): the slot of the node above, or root_max_ for the root. Two words.
+  struct Ref {
     const Node* n;
-    const Node* above;  // n's parent, or null for the root (whose maxima root_max_ holds)
+    const Addr* max;
   };
   using Result = const Node*;
   const VmaTree& tree;
   Ref root() const {
     tree.root_max_ = tree.maxima(tree.root_);
-    return {tree.root_, nullptr};
+    return {tree.root_, kRaw ? &tree.root_max_.raw_gap : &tree.root_max_.gap};
   }
   static bool null(Ref r) { return r.n == nullptr; }
-  static Ref left(Ref r) { return {r.n->left, r.n}; }
-  static Ref right(Ref r) { return {r.n->right, r.n}; }
+  static Ref left(Ref r) { return {r.n->left, kRaw ? &r.n->raw_slot[0] : &r.n->gap_slot[0]}; }
+  static Ref right(Ref r) { return {r.n->right, kRaw ? &r.n->raw_slot[1] : &r.n->gap_slot[1]}; }
   static Result none() { return nullptr; }
   static Result self(Ref r) { return r.n; }
   static bool found(Result r) { return r != nullptr; }
   static Addr vm_start(Ref r) { return r.n->start; }
   static Addr vm_end(Ref r) { return r.n->end; }  // vm_end_gap is vm_end (see Node)
-  Addr subtree_gap(Ref r) const {
-    return r.above ? r.above->gap_slot[r.above->right == r.n] : tree.root_max_.gap;
-  }
-  Addr subtree_raw_gap(Ref r) const {
-    return r.above ? r.above->raw_slot[r.above->right == r.n] : tree.root_max_.raw_gap;
-  }
+  static Addr subtree_gap(Ref r) requires(!kRaw) { return *r.max; }
+  static Addr subtree_raw_gap(Ref r) requires kRaw { return *r.max; }
   static Addr raw_gap(Ref r) { return r.n->raw_gap; }
   static Addr prev_end(Ref r) { return prev_end_of(r.n); }
   static Addr gap_start(Ref r) { return prev_end_of(r.n); }
@@ -856,15 +855,15 @@ struct VmaTree::Walker {
 // mm/mmap.c unmapped_area (v5.15): the first candidate in address order whose gap ends at or
 // above lo (the kernel's "gap_end >= low_limit" with low_limit already raised by L).
 const VmaTree::Node* VmaTree::first_fit(Addr threshold, Addr lo) const {
-  const Walker w{*this};
-  return walk_first<Addr>(w, w.root(), FirstFitAtoms<Addr, Walker>{w, threshold, lo});
+  const Walker<false> w{*this};
+  return walk_first<Addr>(w, w.root(), FirstFitAtoms<Addr, Walker<false>>{w, threshold, lo});
 }
 
 // mm/mmap.c unmapped_area_topdown (v5.15): the last candidate in address order whose gap
 // starts at or below hi (the kernel's "gap_start <= high_limit" with high_limit lowered by L).
 const VmaTree::Node* VmaTree::last_fit(Addr threshold, Addr hi) const {
-  const Walker w{*this};
-  return walk_last<Addr>(w, w.root(), LastFitAtoms<Addr, Walker>{w, threshold, hi});
+  const Walker<false> w{*this};
+  return walk_last<Addr>(w, w.root(), LastFitAtoms<Addr, Walker<false>>{w, threshold, hi});
 }
 
 std::optional<Addr> VmaTree::unmapped_area(const GapRequest& req) const {
@@ -924,14 +923,14 @@ std::optional<Addr> VmaTree::unmapped_area_topdown(const GapRequest& req) const 
 
 // The first node in address order with raw_gap >= size and vm_start - 1 >= lo.
 const VmaTree::Node* VmaTree::first_raw_fit(Addr size, Addr lo) const {
-  const Walker w{*this};
-  return walk_first<Addr>(w, w.root(), FirstRawFitAtoms<Addr, Walker>{w, size, lo});
+  const Walker<true> w{*this};
+  return walk_first<Addr>(w, w.root(), FirstRawFitAtoms<Addr, Walker<true>>{w, size, lo});
 }
 
 // The last node in address order with raw_gap >= size and prev_end <= hi.
 const VmaTree::Node* VmaTree::last_raw_fit(Addr size, Addr hi) const {
-  const Walker w{*this};
-  return walk_last<Addr>(w, w.root(), LastRawFitAtoms<Addr, Walker>{w, size, hi});
+  const Walker<true> w{*this};
+  return walk_last<Addr>(w, w.root(), LastRawFitAtoms<Addr, Walker<true>>{w, size, hi});
 }
 
 // lib/maple_tree.c mas_empty_area (v6.18).

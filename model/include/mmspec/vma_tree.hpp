@@ -287,7 +287,8 @@ class VmaTree {
   const Node* last_fit(Addr threshold, Addr hi) const;
   const Node* first_raw_fit(Addr size, Addr lo) const;
   const Node* last_raw_fit(Addr size, Addr hi) const;
-  struct Walker;  // gap_walk.hpp's view of the nodes
+  template <bool kRaw>
+  struct Walker;  // gap_walk.hpp's view of the nodes, for the raw or the classic maxima
 
   Addr gap_of(const Node* n) const;
   void set_gaps(Node* n, Addr prev_end) const;
