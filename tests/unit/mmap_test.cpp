@@ -544,5 +544,22 @@ TEST(MmapProfiles, FailedFixedOvercommit_510LeavesAHole_618RestoresTheMapping) {
   }
 }
 
+// An Mm's VMA tree keeps the subtree maxima its profile searches with: the rb_subtree_gap of
+// mm/mmap.c unmapped_area(_topdown) on 5.10, the maple tree's gaps of mm/vma.c
+// unmapped_area(_topdown) (mas_empty_area(_rev)) on 6.1 and 6.18. A hint-less mmap, which
+// searches, leaves it that way, and the tree stays consistent.
+TEST(MmapProfiles, TheVmaTreeKeepsTheGapsItsProfileSearches) {
+  for (Profile pf : all_profiles) {
+    SCOPED_TRACE(profile_str(pf));
+    Mm mm = make_process(pf);
+    const GapKinds want = pf == Profile::linux_5_10 ? GapKinds::classic : GapKinds::maple;
+    EXPECT_EQ(mm.vmas.kinds(), want);
+    EXPECT_GT(checked_mmap(mm, 0, 4 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS), 0);
+    EXPECT_EQ(mm.vmas.kinds(), want);
+    std::string why;
+    EXPECT_TRUE(mm.vmas.check_augmentation(&why)) << why;
+  }
+}
+
 }  // namespace
 }  // namespace mmspec::test

@@ -711,11 +711,13 @@ class Differential {
   // guard_heavy: a quarter of the changes put a VMA inside a VM_GROWSDOWN VMA's guard gap, or
   // a VM_GROWSDOWN VMA just above others (where v5.15 and v6.18 answer differently).
   // compare_every: steps between two comparisons (a long stretch overflows the tree's list of
-  // deferred gap updates).
+  // deferred gap updates). kinds: the maxima the tree keeps; only the searches that read them
+  // run (one of the other kind would make the tree keep both from then on).
   Differential(std::uint64_t seed, Addr guard, Addr universe_pages, bool guard_heavy = false,
-               int compare_every = 5)
-      : rng_(seed), tree_(guard), ref_{guard, {}}, pages_(universe_pages),
-        guard_heavy_(guard_heavy), compare_every_(compare_every) {}
+               int compare_every = 5, GapKinds kinds = GapKinds::both)
+      : rng_(seed), tree_(guard, kinds), ref_{guard, {}}, pages_(universe_pages),
+        guard_heavy_(guard_heavy), compare_every_(compare_every), kinds_(kinds),
+        classic_(kinds != GapKinds::maple), maple_(kinds != GapKinds::classic) {}
 
   void run(int steps) {
     for (int step = 0; step < steps; ++step) {
@@ -994,7 +996,7 @@ class Differential {
       if (want_down.high_was_zero && r.high_limit != 0) ++v618_wraps_;
       if (down && *down < highest) ++v618_found_down_in_tree_;
       // Where v5.15 and v6.18 disagree on an accepted classic request.
-      if (r.length != 0 && r.start_gap == 0) {
+      if (classic_ && r.length != 0 && r.start_gap == 0) {
         if (tree_.unmapped_area_topdown(r) != down) ++v618_differs_down_;
         if (tree_.unmapped_area(r) != up) ++v618_differs_up_;
       }
@@ -1006,7 +1008,7 @@ class Differential {
   void first_search() {
     const GapRequest r = random_request();
     SCOPED_TRACE("first search, " + describe(r));
-    switch (pick(0, 5)) {
+    switch (!maple_ ? pick(4, 5) : !classic_ ? pick(0, 3) : pick(0, 5)) {
       case 0:
       case 1: {
         const std::vector<Ref618::Range> ranges = Ref618::ranges(ref_);
@@ -1123,9 +1125,9 @@ class Differential {
       ASSERT_EQ(tree_.raw_gap(h), want_raw);
       ASSERT_EQ(tree_.recompute_raw_gap(h), want_raw);
     }
-    compare_v618(top);
+    if (maple_) compare_v618(top);
     // Both gap searches.
-    for (int q = 0; q < 12; ++q) {
+    for (int q = 0; q < 12 && classic_; ++q) {
       const GapRequest r = random_request();
       SCOPED_TRACE(describe(r));
       const std::optional<Addr> up = tree_.unmapped_area(r);
@@ -1145,6 +1147,7 @@ class Differential {
     if (!check_first) {
       ASSERT_EQ(checked(tree_), "ok");
     }
+    ASSERT_EQ(tree_.kinds(), kinds_);  // still keeping only what it was asked to keep
   }
 
  public:
@@ -1160,6 +1163,9 @@ class Differential {
   bool guard_heavy_;
   int compare_every_;
   int compares_ = 0;
+  GapKinds kinds_;
+  bool classic_;  // the classic searches run
+  bool maple_;    // the v6.18 searches run
 };
 
 // 4 x 3,000 + 2 x 4,000 = 20,000 random operations, compared after every fifth.
@@ -1195,6 +1201,31 @@ TEST(VmaTreeRandom, DifferentialKernelGuard) {
     d.run(4000);
     if (HasFatalFailure()) return;
     EXPECT_GT(d.found_down_in_tree_, 0);
+  }
+}
+
+// Trees that keep one kind of maxima (as an Mm does): the searches of that kind stay exact,
+// and check_augmentation() checks the maxima kept.
+TEST(VmaTreeRandom, ClassicMaximaOnly) {
+  for (std::uint64_t seed : {7u, 8u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Differential d(seed, 16 * P, 1 << 15, /*guard_heavy=*/false, /*compare_every=*/5,
+                   GapKinds::classic);
+    d.run(3000);
+    if (HasFatalFailure()) return;
+    EXPECT_GT(d.found_down_in_tree_, 0);
+  }
+}
+
+TEST(VmaTreeRandom618, MapleMaximaOnly) {
+  for (std::uint64_t seed : {27u, 28u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Differential d(seed, 16 * P, 1 << 15, /*guard_heavy=*/true, /*compare_every=*/5,
+                   GapKinds::maple);
+    d.run(3000);
+    if (HasFatalFailure()) return;
+    EXPECT_GT(d.v618_found_down_in_tree_, 0);
+    EXPECT_GT(d.v618_retries_down_, 0);
   }
 }
 
@@ -1236,6 +1267,60 @@ TEST(VmaTreeRandom618, GuardHeavyNearZero) {
   for (std::uint64_t seed : {41u, 42u}) {
     run_v618(seed, 128 * P, 1 << 10, 2000, true);
     if (HasFatalFailure()) return;
+  }
+}
+
+// A tree keeping one kind of maxima answers a search of the other kind as a tree keeping both
+// does: the first such search recomputes the missing maxima, and the tree keeps both from then.
+TEST(VmaTreeKinds, SearchOfTheOtherKindRecomputesItsMaxima) {
+  for (GapKinds kept : {GapKinds::classic, GapKinds::maple}) {
+    SCOPED_TRACE(kept == GapKinds::classic ? "classic kept" : "maple kept");
+    std::mt19937_64 rng(kept == GapKinds::classic ? 91 : 92);
+    auto pick = [&](Addr lo, Addr hi) { return std::uniform_int_distribution<Addr>(lo, hi)(rng); };
+    VmaTree one(16 * P, kept);
+    VmaTree both(16 * P);
+    std::vector<std::pair<Vma*, Vma*>> handles;
+    // 400 random changes on both trees alike: inserts in free space (some VM_GROWSDOWN, so that
+    // the two kinds of maxima differ), erases, and shrinks.
+    for (int step = 0; step < 400; ++step) {
+      const Addr start = pick(1, 4000) * P;
+      const Addr end = start + pick(1, 8) * P;
+      if (handles.empty() || pick(0, 9) < 6) {
+        if (both.find_vma_intersection(start, end)) continue;
+        const VmFlags f = pick(0, 3) == 0 ? VM_READ | VM_WRITE | VM_GROWSDOWN : VM_READ;
+        handles.push_back({one.insert(make(start, end, f)), both.insert(make(start, end, f))});
+      } else {
+        const std::size_t i = static_cast<std::size_t>(pick(0, handles.size() - 1));
+        auto [a, b] = handles[i];
+        if (pick(0, 1) && a->vm_end - a->vm_start > P) {
+          one.adjust(a, a->vm_start + P, a->vm_end);
+          both.adjust(b, b->vm_start + P, b->vm_end);
+        } else {
+          one.erase(a);
+          both.erase(b);
+          handles.erase(handles.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+      }
+    }
+    ASSERT_EQ(checked(one), "ok");
+    ASSERT_EQ(one.kinds(), kept);
+    for (int q = 0; q < 200; ++q) {
+      const GapRequest r{pick(1, 16) * P, pick(0, 2000) * P, pick(2000, 5000) * P,
+                         pick(0, 1) ? Addr{0} : 4 * P - 1, 0, 0};
+      if (kept == GapKinds::classic) {
+        ASSERT_EQ(one.unmapped_area_topdown_v618(r), both.unmapped_area_topdown_v618(r));
+        ASSERT_EQ(one.unmapped_area_v618(r), both.unmapped_area_v618(r));
+      } else {
+        ASSERT_EQ(one.unmapped_area_topdown(r), both.unmapped_area_topdown(r));
+        ASSERT_EQ(one.unmapped_area(r), both.unmapped_area(r));
+      }
+    }
+    EXPECT_EQ(one.kinds(), GapKinds::both);
+    EXPECT_EQ(checked(one), "ok");
+    for (const auto& [a, b] : handles) {
+      ASSERT_EQ(one.subtree_gap(a), both.subtree_gap(b));
+      ASSERT_EQ(one.subtree_raw_gap(a), both.subtree_raw_gap(b));
+    }
   }
 }
 
