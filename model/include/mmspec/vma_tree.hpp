@@ -18,10 +18,11 @@
 //
 // Structure: a balanced binary search tree keyed by vm_start (a WAVL tree: rank-balanced, see
 // vma_tree.cpp), with parent pointers and the classic kernel's doubly linked VMA list threaded
-// through the nodes (vm_prev / vm_next, and the first and last VMA), holding each Vma inline as
-// the first member of its node. Nodes are two cache lines, aligned, allocated from chunks the
-// tree owns; erased nodes are reused by later inserts. A Vma* handed out stays valid until that
-// VMA is erased (also across moves of the tree; a copy has its own nodes).
+// through the nodes (vm_prev / vm_next, and the first and last VMA), holding each Vma inline in
+// its node. Nodes are three cache lines, aligned, allocated from chunks the tree owns; erased
+// nodes are reused by later inserts. The first line holds what lookups, v6.18 searches and
+// their gap updates read (vma_tree.cpp). A Vma* handed out stays valid until that VMA is erased
+// (also across moves of the tree; a copy has its own nodes).
 //
 // Invariants (check_augmentation() verifies all of them from scratch):
 //   in-order: vm_start < vm_end, and vm_end <= next.vm_start (no overlap); the vm_prev /
@@ -34,8 +35,10 @@
 //   subtree_raw_gap(n) = max(raw_gap(n), subtree_raw_gap(left), subtree_raw_gap(right))
 //   rank(n) - rank(child) is 1 or 2 (absent child: rank -1), and rank(leaf) = 0
 // so the height is at most 2 log2(n) + 1, and below 1.44 log2(n + 2) as long as nothing was
-// erased (the tree is then an AVL tree). Only raw_gap is stored per node: gap_start, prev_end
-// and gap follow from it (vma_tree.cpp). The subtree maxima may lag behind a change until the
+// erased (the tree is then an AVL tree). A node stores raw_gap and gap, and the subtree maxima
+// of its two children, not its own ("slots"; vma_tree.cpp). The tree keeps the maxima of the
+// kinds its GapKinds names (both unless told otherwise; a search of a kind not kept makes it
+// keep that kind too, after recomputing it in O(n) once). The subtree maxima may lag behind a change until the
 // next reader of them (the gap searches, subtree_gap(), subtree_raw_gap(), check_augmentation(),
 // a copy) brings them up to date first ("deferred gap updates" in vma_tree.cpp); no answer
 // ever depends on it. So a VmaTree is not safe to share between threads even read-only (the
@@ -50,7 +53,7 @@
 // last lookup, change or v6.18 search (as mm/vmacache.c in v5.15, or the v6.18 maple state,
 // start from where they stand): O(1) when the answer is the finger or its next VMA. insert first tries whether
 // the finger is a neighbour of the new VMA: O(1) to find the place then (a split inserts right
-// after the VMA it just adjusted). Copy, check_augmentation and height(): O(n). Memory: 128
+// after the VMA it just adjusted). Copy, check_augmentation and height(): O(n). Memory: 192
 // bytes per VMA, in chunks of up to 1024 nodes, kept until the tree is cleared or destroyed.
 //
 // Gap search contract (classic, v5.15). For a request accepted by gap_request_ok() (gap.hpp),
