@@ -1,7 +1,8 @@
 // libFuzzer target: the augmented VMA tree (model/include/mmspec/vma_tree.hpp) against a
 // std::map reference.
 //
-// The bytes choose a stack_guard_gap and a sequence of steps: insert, erase, adjust (move the
+// The bytes choose a stack_guard_gap, the kinds of gap maxima the tree keeps (GapKinds: a
+// search of the other kind makes it recompute and keep both), and a sequence of steps: insert, erase, adjust (move the
 // bounds of a VMA between its neighbours), refresh (toggle VM_GROWSDOWN), copy / move of the
 // whole tree, clear, lookups, and gap searches: the classic unmapped_area(_topdown) and the
 // v6.18 empty_area(_rev) and unmapped_area(_topdown)_v618. VMAs live in a few small zones
@@ -270,7 +271,10 @@ class Run {
   void go() {
     static constexpr Addr kGuards[] = {256 * 4096, 0, 4096, 4 * 4096, Addr{1} << 40, kMax & ~Addr{4095}};
     ref_.guard = kGuards[fdp_.ConsumeIntegralInRange<std::size_t>(0, std::size(kGuards) - 1)];
-    tree_ = VmaTree(ref_.guard);
+    // The maxima the tree keeps; a search of the other kind makes it keep both from then on.
+    static constexpr GapKinds kKinds[] = {GapKinds::both, GapKinds::classic, GapKinds::maple};
+    tree_ = VmaTree(ref_.guard,
+                    kKinds[fdp_.ConsumeIntegralInRange<std::size_t>(0, std::size(kKinds) - 1)]);
     for (int i = 0; i < 200 && fdp_.remaining_bytes() > 0; ++i) {
       ++step_;
       const std::uint8_t k = fdp_.ConsumeIntegral<std::uint8_t>();
@@ -380,7 +384,10 @@ class Run {
       case 0: {
         note("copy-construct");
         VmaTree copy(tree_);
-        tree_ = VmaTree(ref_.guard);  // the copy must not share nodes with the original
+        // The maxima the tree keeps; a search of the other kind makes it keep both from then on.
+    static constexpr GapKinds kKinds[] = {GapKinds::both, GapKinds::classic, GapKinds::maple};
+    tree_ = VmaTree(ref_.guard,
+                    kKinds[fdp_.ConsumeIntegralInRange<std::size_t>(0, std::size(kKinds) - 1)]);  // the copy must not share nodes with the original
         tree_ = copy;
         break;
       }
