@@ -1,6 +1,7 @@
 #include "mmspec/expect.hpp"
 
-#include <cstdio>
+#include "mmspec/vma.hpp"  // hex
+
 
 namespace mmspec::conformance {
 namespace {
@@ -9,16 +10,10 @@ using trace::Expect;
 using trace::MapsEntry;
 using trace::OpResult;
 
-std::string hexs(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
-
 std::string addr_str(const trace::Trace& t, std::uint64_t a) {
   if (t.has_window && a >= t.window && a - t.window <= (t.window_size ? t.window_size : ~0ull))
-    return "+" + hexs(a - t.window);
-  return hexs(a);
+    return "+" + hex(a - t.window);
+  return hex(a);
 }
 
 // The root file declaration of a file (`open` reuses another file's inode and name).

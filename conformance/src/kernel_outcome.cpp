@@ -1,20 +1,15 @@
 // Kernel outcomes for comparing kernels with each other (kernel_outcome.hpp).
 #include "mmspec/kernel_outcome.hpp"
 
+#include "mmspec/vma.hpp"  // hex
+
 #include <algorithm>
-#include <cstdio>
 
 namespace mmspec::conformance {
 namespace {
 
 using trace::MapsEntry;
 using trace::OpResult;
-
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 struct Anchors {
   std::uint64_t win = 0, win_end = 0;
