@@ -193,17 +193,7 @@ Mm imported_process(Profile profile, const LiveLayout& layout,
   return mm;
 }
 
-ModelRun run_model(const trace::Trace& t, const ModelOptions& opts) {
-  ModelRun run;
-  run.profile = trace_profile(t, opts.profile).value_or(default_profile);
-  MmConfig cfg;
-  cfg.profile = run.profile;
-  Mm mm = (opts.layout && opts.initial) ? imported_process(run.profile, *opts.layout, *opts.initial)
-                                        : default_process(cfg);
-  std::vector<Event> events;
-  if (opts.narrate) mm.events = &events;
-
-  // Files: memfd-like shmem inodes named as the live agent names them.
+std::vector<FileId> open_trace_files(Mm& mm, const trace::Trace& t) {
   std::vector<FileId> fds(t.files.size(), 0);
   for (std::size_t i = 0; i < t.files.size(); ++i) {
     const trace::FileDecl& f = t.files[i];
@@ -216,6 +206,20 @@ ModelRun run_model(const trace::Trace& t, const ModelOptions& opts) {
     }
     fds[i] = mm.world->open(ino, f.readable, f.writable);
   }
+  return fds;
+}
+
+ModelRun run_model(const trace::Trace& t, const ModelOptions& opts) {
+  ModelRun run;
+  run.profile = trace_profile(t, opts.profile).value_or(default_profile);
+  MmConfig cfg;
+  cfg.profile = run.profile;
+  Mm mm = (opts.layout && opts.initial) ? imported_process(run.profile, *opts.layout, *opts.initial)
+                                        : default_process(cfg);
+  std::vector<Event> events;
+  if (opts.narrate) mm.events = &events;
+
+  const std::vector<FileId> fds = open_trace_files(mm, t);
 
   run.obs.initial = observe_maps(mm);
   std::vector<std::uint64_t> bindings(t.bindings.size(), 0);

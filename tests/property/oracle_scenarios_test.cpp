@@ -107,19 +107,7 @@ void run_trace(const std::string& path, const trace::Trace& t, Profile profile, 
   MmConfig cfg;
   cfg.profile = profile;
   Mm mm = conformance::default_process(cfg);
-  // Files exactly as conformance/model_runner.cpp makes them.
-  std::vector<FileId> fds(t.files.size(), 0);
-  for (std::size_t i = 0; i < t.files.size(); ++i) {
-    const trace::FileDecl& f = t.files[i];
-    InodeId ino;
-    if (f.inode_of >= 0) {
-      ino = mm.world->file(fds[static_cast<std::size_t>(f.inode_of)])->inode;
-    } else {
-      ino = mm.world->create_inode(f.size, trace::trace_file_path(f.name), true);
-      mm.world->inodes[ino - 1].dev_minor = 1;
-    }
-    fds[i] = mm.world->open(ino, f.readable, f.writable);
-  }
+  const std::vector<FileId> fds = conformance::open_trace_files(mm, t);  // as `mmspec run` does
   PageOracle o = PageOracle::of(mm);
   oracle::ObjectMatch ids;
   const std::string pname(profile_name(profile));

@@ -42,6 +42,11 @@ std::optional<Profile> trace_profile(const trace::Trace& t, std::optional<Profil
 // the top of the 47-bit window).
 Mm default_process(const MmConfig& cfg);
 
+// Opens the trace's files in mm's world as the live agent creates them (memfd-like shmem
+// inodes under their trace names; `open F2 = F1` shares F1's inode): the FileId of each, in
+// the order of t.files.
+std::vector<FileId> open_trace_files(Mm& mm, const trace::Trace& t);
+
 // A process built from a live agent's `layout` record and its initial maps.
 Mm imported_process(Profile profile, const LiveLayout& layout,
                     const std::vector<trace::MapsEntry>& initial);
