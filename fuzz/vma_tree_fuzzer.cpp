@@ -2,10 +2,11 @@
 // std::map reference.
 //
 // The bytes choose a stack_guard_gap, the kinds of gap maxima the tree keeps (GapKinds: a
-// search of the other kind makes it recompute and keep both), and a sequence of steps: insert, erase, adjust (move the
-// bounds of a VMA between its neighbours), refresh (toggle VM_GROWSDOWN), copy / move of the
-// whole tree, clear, lookups, and gap searches: the classic unmapped_area(_topdown) and the
-// v6.18 empty_area(_rev) and unmapped_area(_topdown)_v618. VMAs live in a few small zones
+// search of the other kind makes it recompute and keep both), and a sequence of steps:
+// insert, erase, adjust (move the bounds of a VMA between its neighbours), refresh (toggle
+// VM_GROWSDOWN), copy / move of the whole tree, clear, lookups, and gap searches: the classic
+// unmapped_area(_topdown) and the v6.18 empty_area(_rev) and unmapped_area(_topdown)_v618.
+// VMAs live in a few small zones
 // (near 0, around mmap_min_addr, in the middle, just below 2^64) so that guard gaps, wrapping
 // and the ends of the address space are all reached.
 //
@@ -42,6 +43,7 @@ namespace {
 
 using mmspec::Addr;
 using mmspec::EmptyArea;
+using mmspec::GapKinds;
 using mmspec::GapRequest;
 using mmspec::Vma;
 using mmspec::VmaTree;
@@ -384,10 +386,7 @@ class Run {
       case 0: {
         note("copy-construct");
         VmaTree copy(tree_);
-        // The maxima the tree keeps; a search of the other kind makes it keep both from then on.
-    static constexpr GapKinds kKinds[] = {GapKinds::both, GapKinds::classic, GapKinds::maple};
-    tree_ = VmaTree(ref_.guard,
-                    kKinds[fdp_.ConsumeIntegralInRange<std::size_t>(0, std::size(kKinds) - 1)]);  // the copy must not share nodes with the original
+        tree_ = VmaTree(ref_.guard);  // the copy must not share nodes with the original
         tree_ = copy;
         break;
       }
