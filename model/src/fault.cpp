@@ -87,16 +87,34 @@ void anon_vma_prepare(Mm& mm, Vma& vma) {
 }
 
 // mm/gup.c __mm_populate, populate_vma_page_range (v5.15, v6.18)
-void mm_populate(Mm& mm, Addr start, std::uint64_t len) {
+int mm_populate(Mm& mm, Addr start, std::uint64_t len, bool ignore_errors) {
   const Addr end = start + len;
   for (Vma* v = mm.vmas.find_vma_intersection(start, end); v && v->vm_start < end; v = mm.vmas.next(v)) {
     if (v->vm_flags & (VM_IO | VM_PFNMAP | VM_LOCKONFAULT)) continue;
-    if (!vma_is_accessible(*v)) continue;  // get_user_pages fails on PROT_NONE
-    if ((v->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE && v->kind != VmaKind::special) {
-      MMSPEC_NOTE(mm, EventKind::fault, "populate " + vma_str(*v) + " with write faults");
-      anon_vma_prepare(mm, *v);
+    int error = 0;
+    if (!vma_is_accessible(*v)) {
+      error = -EFAULT;  // populate_vma_page_range never faults PROT_NONE pages in
+    } else {
+      if ((v->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE && v->kind != VmaKind::special) {
+        MMSPEC_NOTE(mm, EventKind::fault, "populate " + vma_str(*v) + " with write faults");
+        anon_vma_prepare(mm, *v);  // at the first page's fault, also if that page fails
+      }
+      // get_user_pages stops at the first page the fault cannot bring in: beyond the file's end.
+      if (v->kind == VmaKind::file || v->kind == VmaKind::shmem) {
+        if (const Inode* ino = mm.world->inode_of(v->vm_file)) {
+          const Addr last = (end < v->vm_end ? end : v->vm_end) - PAGE_SIZE;
+          const PgOff index = v->vm_pgoff + ((last - v->vm_start) >> PAGE_SHIFT);
+          if (index >= (ino->size + PAGE_SIZE - 1) >> PAGE_SHIFT) error = -EFAULT;
+        }
+      }
+    }
+    if (error) {
+      MMSPEC_NOTE(mm, EventKind::fault, "populating " + vma_str(*v) + " fails (PROT_NONE or beyond the end of the file)" +
+                                            (ignore_errors ? ": ignored" : ": EFAULT"));
+      if (!ignore_errors) return error;
     }
   }
+  return 0;
 }
 
 // arch/x86/mm/fault.c do_user_addr_fault, access_error; mm/memory.c handle_pte_fault (v5.15, v6.18)

@@ -20,6 +20,12 @@ SysRet sys_mprotect(Mm& mm, Addr addr, std::uint64_t len, std::uint64_t prot);
 // the model answers -ENOSYS for it (docs/deviations.md).
 SysRet sys_mremap(Mm& mm, Addr addr, std::uint64_t old_len, std::uint64_t new_len,
                   std::uint64_t flags, Addr new_addr);
+// mm/mlock.c SYSCALL_DEFINE3(mlock2), SYSCALL_DEFINE2(mlock) and SYSCALL_DEFINE2(munlock)
+// (v5.15, v6.18): VM_LOCKED (mlock2 with MLOCK_ONFAULT: also VM_LOCKONFAULT) set or cleared on
+// every VMA of the range, which must be mapped without holes; mlock then populates the range.
+SysRet sys_mlock2(Mm& mm, Addr start, std::uint64_t len, std::uint64_t flags);
+SysRet sys_mlock(Mm& mm, Addr start, std::uint64_t len);
+SysRet sys_munlock(Mm& mm, Addr start, std::uint64_t len);
 // mm/mmap.c sys_brk (v5.15, v6.18)
 SysRet sys_brk(Mm& mm, Addr brk);
 
@@ -37,8 +43,10 @@ FaultOutcome touch(Mm& mm, Addr addr, AccessKind access);
 
 // mm/gup.c __mm_populate / populate_vma_page_range (v5.15, v6.18), at VMA level: faulting in
 // a private writable range is a write fault per page, so such VMAs get their anon_vma;
-// PROT_NONE, VM_IO/VM_PFNMAP and VM_LOCKONFAULT ranges are not touched.
-void mm_populate(Mm& mm, Addr start, std::uint64_t len);
+// VM_IO/VM_PFNMAP and VM_LOCKONFAULT ranges are not touched. A PROT_NONE VMA, or a file page
+// beyond the end of its file, fails with -EFAULT: with ignore_errors (mm_populate, MAP_POPULATE)
+// the walk goes on with the next VMA, without (mlock) it stops there and returns -EFAULT.
+int mm_populate(Mm& mm, Addr start, std::uint64_t len, bool ignore_errors = true);
 
 // mm/rmap.c __anon_vma_prepare with find_mergeable_anon_vma (v5.15, v6.18)
 void anon_vma_prepare(Mm& mm, Vma& vma);

@@ -85,6 +85,8 @@ inline constexpr int MAP_HUGETLB = 0x40000;
 inline constexpr int MAP_SYNC = 0x80000;
 inline constexpr int MAP_FIXED_NOREPLACE = 0x100000;
 inline constexpr int MAP_UNINITIALIZED = 0x4000000;
+// mlock2 flags (include/uapi/asm-generic/mman-common.h)
+inline constexpr int MLOCK_ONFAULT = 0x01;
 // mremap flags (include/uapi/linux/mman.h)
 inline constexpr int MREMAP_MAYMOVE = 1;
 inline constexpr int MREMAP_FIXED = 2;
