@@ -509,6 +509,28 @@ const char* rlimit_name(tr::Rlimit r) {
         emit_value(i, op, raw, false);
         break;
       }
+      case tr::OpKind::mlock:
+      case tr::OpKind::munlock: {
+        // Locking changes no page of the agent's own VMAs, but splitting them would show in the
+        // maps: ranges that meet them are refused like the other calls. A range that wraps
+        // once rounded to pages (as mm/mlock.c rounds it) fails with EINVAL before anything
+        // changes: it always runs.
+        u64 addr = tr::eval(op.addr, env);
+        u64 len = tr::eval(op.len, env);
+        const u64 start = addr & ~u64{4095};
+        const u64 span = (len + (addr & 4095) + 4095) & ~u64{4095};
+        const bool wraps = start + span < start;
+        if (!wraps && op_overlaps(addr, len) != nullptr) {
+          refused = true;
+          break;
+        }
+        raw = op.kind == tr::OpKind::mlock
+                  ? raw_syscall(SYS_mlock2, static_cast<long>(addr), static_cast<long>(len),
+                                op.flags)
+                  : raw_syscall(SYS_munlock, static_cast<long>(addr), static_cast<long>(len));
+        emit_value(i, op, raw, false);
+        break;
+      }
       case tr::OpKind::munmap:
       case tr::OpKind::mprotect: {
         u64 addr = tr::eval(op.addr, env);

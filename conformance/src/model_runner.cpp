@@ -250,6 +250,10 @@ ModelRun run_model(const trace::Trace& t, const ModelOptions& opts) {
                                         static_cast<std::uint64_t>(op.flags),
                                         trace::eval(op.new_addr, env)));
         break;
+      case OpKind::mlock:
+        res = value_or_error(sys_mlock2(mm, addr, len, static_cast<std::uint64_t>(op.flags)));
+        break;
+      case OpKind::munlock: res = value_or_error(sys_munlock(mm, addr, len)); break;
       case OpKind::brk: res = value_or_error(sys_brk(mm, addr)); break;
       case OpKind::touch: {
         const AccessKind a = op.access == trace::Access::write  ? AccessKind::write

@@ -90,9 +90,14 @@ void anon_vma_prepare(Mm& mm, Vma& vma) {
 int mm_populate(Mm& mm, Addr start, std::uint64_t len, bool ignore_errors) {
   const Addr end = start + len;
   for (Vma* v = mm.vmas.find_vma_intersection(start, end); v && v->vm_start < end; v = mm.vmas.next(v)) {
-    if (v->vm_flags & (VM_IO | VM_PFNMAP | VM_LOCKONFAULT)) continue;
+    if (v->vm_flags & (VM_IO | VM_PFNMAP)) continue;
     int error = 0;
-    if (!vma_is_accessible(*v)) {
+    if (v->vm_flags & VM_LOCKONFAULT) {
+      // No page is faulted in. v6.1 on return at once; v5.15 still runs get_user_pages, whose
+      // VMA check refuses a PROT_NONE VMA (no FOLL_FORCE) with -EFAULT.
+      if (!mm.populate_checks_lockonfault() || vma_is_accessible(*v)) continue;
+      error = -EFAULT;
+    } else if (!vma_is_accessible(*v)) {
       error = -EFAULT;  // populate_vma_page_range never faults PROT_NONE pages in
     } else {
       if ((v->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE && v->kind != VmaKind::special) {

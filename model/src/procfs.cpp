@@ -45,7 +45,7 @@ std::string ProcMapsEntry::line() const {
   return s;
 }
 
-std::string ProcMapsEntry::vmflags() const { return vm_flags_mnemonics(flags); }
+std::string ProcMapsEntry::vmflags() const { return vm_flags_mnemonics(flags, lockonfault_named); }
 
 // fs/proc/task_mmu.c show_map_vma (v5.15, v6.18)
 std::vector<ProcMapsEntry> proc_maps(const Mm& mm) {
@@ -60,6 +60,7 @@ std::vector<ProcMapsEntry> proc_maps(const Mm& mm) {
     e.perms[2] = (v.vm_flags & VM_EXEC) ? 'x' : '-';
     e.perms[3] = (v.vm_flags & VM_MAYSHARE) ? 's' : 'p';
     e.flags = v.vm_flags;
+    e.lockonfault_named = mm.smaps_names_lf();
     if (v.vm_file) {
       e.offset = v.vm_pgoff << PAGE_SHIFT;
       if (const Inode* ino = mm.world->inode_of(v.vm_file)) {

@@ -20,12 +20,12 @@ constexpr std::pair<VmFlags, const char*> kMnemonics[] = {
 
 }  // namespace
 
-std::string vm_flags_mnemonics(VmFlags f) {
+std::string vm_flags_mnemonics(VmFlags f, bool lockonfault_named) {
   std::string out;
   for (const auto& [bit, name] : kMnemonics) {
     if (!(f & bit)) continue;
     if (!out.empty()) out += ' ';
-    out += name;
+    out += bit == VM_LOCKONFAULT && !lockonfault_named ? "??" : name;
   }
   return out;
 }

@@ -47,10 +47,12 @@ constexpr u64 kPage = mmspec::PAGE_SIZE;
 // Every word with a meaning in the language; none of them can name a file or a binding.
 constexpr std::string_view kKeywords[] = {
     // statements
-    "profile", "window", "file", "open", "mmap", "munmap", "mprotect", "mremap", "brk", "touch",
-    "heap", "rlimit", "end", "on",
+    "profile", "window", "file", "open", "mmap", "munmap", "mprotect", "mremap", "mlock",
+    "munlock", "brk", "touch", "heap", "rlimit", "end", "on",
     // mremap words
     "maymove", "dontunmap",
+    // mlock words
+    "onfault",
     // file modes
     "ro", "wo", "rw",
     // protections and mprotect words
@@ -518,13 +520,15 @@ class Parser {
     else if (k == "munmap") st_munmap(op);
     else if (k == "mprotect") st_mprotect(op);
     else if (k == "mremap") st_mremap(op);
+    else if (k == "mlock") st_mlock(op);
+    else if (k == "munlock") st_munlock(op);
     else if (k == "brk") st_brk(op);
     else if (k == "touch") st_touch(op);
     else if (k == "heap") st_heap(op, kw);
     else if (k == "rlimit") st_rlimit(op, kw);
     else {
-      expected("a statement (profile, window, file, open, mmap, munmap, mprotect, mremap, brk, touch, "
-               "heap, rlimit or expect-maps)",
+      expected("a statement (profile, window, file, open, mmap, munmap, mprotect, mremap, mlock, "
+               "munlock, brk, touch, heap, rlimit or expect-maps)",
                kw);
     }
     if (bind != nullptr) {
@@ -731,6 +735,25 @@ class Parser {
         expected(kWord, w);
       }
     }
+    expectations(op, false);
+  }
+
+  void st_mlock(Op& op) {
+    op.kind = OpKind::mlock;
+    op.addr = expr(next(kAddr), kAddr);
+    op.len = expr(next(kLen), kLen);
+    if (!at_end() && peek().s != "->") {
+      Tok w = next("onfault, '->' or end of line");
+      if (w.s != "onfault") expected("onfault, '->' or end of line", w);
+      op.flags |= mmspec::MLOCK_ONFAULT;
+    }
+    expectations(op, false);
+  }
+
+  void st_munlock(Op& op) {
+    op.kind = OpKind::munlock;
+    op.addr = expr(next(kAddr), kAddr);
+    op.len = expr(next(kLen), kLen);
     expectations(op, false);
   }
 

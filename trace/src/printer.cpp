@@ -214,6 +214,13 @@ void print_op(std::string& out, const Op& op, const Trace& t) {
       if (op.flags & mmspec::MREMAP_MAYMOVE) out += " maymove";
       if (op.flags & mmspec::MREMAP_FIXED) out += " fixed " + format_expr(op.new_addr, t);
       break;
+    case OpKind::mlock:
+      out += "mlock " + format_expr(op.addr, t) + " " + format_expr(op.len, t);
+      if (op.flags & mmspec::MLOCK_ONFAULT) out += " onfault";
+      break;
+    case OpKind::munlock:
+      out += "munlock " + format_expr(op.addr, t) + " " + format_expr(op.len, t);
+      break;
     case OpKind::brk:
       out += "brk " + format_expr(op.addr, t);
       break;

@@ -149,6 +149,14 @@ class Mm {
   bool map_droppable() const { return cfg.profile == Profile::linux_6_18; }
   // mseal and VM_SEALED (mm/mseal.c, v6.18; not in v6.1).
   bool mseal() const { return cfg.profile == Profile::linux_6_18; }
+  // smaps VmFlags names VM_LOCKONFAULT "lf" (fs/proc/task_mmu.c show_smap_vma_flags, v6.18);
+  // v5.15 and v6.1 have no name for that bit and print the table's default "??" (seen on
+  // Debian's 5.10.0-32 and 6.1.0-56).
+  bool smaps_names_lf() const { return cfg.profile == Profile::linux_6_18; }
+  // populate_vma_page_range runs get_user_pages on a VM_LOCKONFAULT VMA too, only without
+  // FOLL_POPULATE (mm/gup.c v5.15): a PROT_NONE one fails with -EFAULT, so mlock2(MLOCK_ONFAULT)
+  // on it returns ENOMEM. From v6.1 (before: seen on Debian's 6.1.0-56) it returns at once.
+  bool populate_checks_lockonfault() const { return cfg.profile == Profile::linux_5_10; }
   // mprotect gives back the charge (drops VM_ACCOUNT) of a never-written private anonymous VMA
   // that loses write access (mm/mprotect.c mprotect_fixup, v6.18; v6.1 keeps it).
   bool mprotect_unaccounts_unfaulted() const { return cfg.profile == Profile::linux_6_18; }

@@ -17,6 +17,7 @@ struct ProcMapsEntry {
   std::uint64_t inode = 0;
   std::string name;
   VmFlags flags = 0;
+  bool lockonfault_named = true;  // smaps names VM_LOCKONFAULT "lf" (else "??": Mm::smaps_names_lf)
 
   std::string line() const;      // the maps line, without newline
   std::string vmflags() const;   // "rd wr mr mw me ac sd"

@@ -101,7 +101,8 @@ inline constexpr int LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MA
 
 // smaps "VmFlags:" mnemonics, in bit order as the kernel prints them
 // (fs/proc/task_mmu.c show_smap_vma_flags).
-std::string vm_flags_mnemonics(VmFlags f);
+// lockonfault_named false: VM_LOCKONFAULT prints as "??" (kernels before its name, v6.1 and older).
+std::string vm_flags_mnemonics(VmFlags f, bool lockonfault_named = true);
 // Bit for one two-letter mnemonic ("ac" -> VM_ACCOUNT); 0 if unknown.
 VmFlags vm_flag_from_mnemonic(const std::string& m);
 

@@ -95,6 +95,8 @@ enum class OpKind : std::uint8_t {
   munmap,      // munmap ADDR LEN
   mprotect,    // mprotect ADDR LEN PROT [growsdown|growsup]
   mremap,      // [N =] mremap ADDR OLDLEN NEWLEN [maymove] [fixed NEWADDR]
+  mlock,       // mlock ADDR LEN [onfault]     (mlock2; onfault: MLOCK_ONFAULT)
+  munlock,     // munlock ADDR LEN
   brk,         // [N =] brk ADDR          result: the new (or unchanged) break
   touch,       // touch ADDR read|write|exec
   heap,        // heap ADDR               start_brk = brk = ADDR (set-up, no result)
@@ -109,9 +111,9 @@ struct Op {
   OpKind kind = OpKind::mmap;
   SrcLoc loc;
   std::int32_t bind = -1;  // binding slot receiving the raw result, or -1
-  Expr addr, len;          // mmap, munmap, mprotect; addr for brk/touch/heap
+  Expr addr, len;          // mmap, munmap, mprotect, mlock, munlock; addr for brk/touch/heap
   int prot = 0;            // mmap, mprotect: PROT_* bits (incl. PROT_GROWSDOWN/UP)
-  int flags = 0;           // mmap: MAP_* bits; mremap: MREMAP_* bits
+  int flags = 0;           // mmap: MAP_* bits; mremap: MREMAP_* bits; mlock: MLOCK_* bits
   std::int32_t file = -1;  // mmap: index into Trace::files; -1 = none
   bool bad_fd = false;     // mmap: `badfd` — pass fd -1 without MAP_ANONYMOUS
   Expr offset;             // mmap: file offset in bytes (FILE@PAGE sets PAGE*4096)
