@@ -1,0 +1,66 @@
+// The mlock and munlock statements of the trace language (docs/trace-format.md): parse,
+// canonical print, round trip, and the parse errors with their file:line:col.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "mmspec/trace.hpp"
+#include "mmspec/vm_flags.hpp"
+
+namespace mmspec::trace {
+namespace {
+
+Trace ok(std::string_view text) {
+  ParseResult r = parse(text, "t.mmt");
+  EXPECT_TRUE(r.trace.has_value()) << (r.error ? r.error->str() : std::string("no result"));
+  return r.trace ? *r.trace : Trace{};
+}
+
+std::string err(std::string_view text) {
+  ParseResult r = parse(text, "t.mmt");
+  EXPECT_FALSE(r.trace.has_value()) << "accepted:\n" << text;
+  return r.error ? r.error->str() : "<no error>";
+}
+
+constexpr std::string_view kTrace =
+    "window 0x7e0000000000 1G\n"
+    "A = mmap +0 16K rw- private anon fixed -> +0\n"
+    "mlock A+4K 4K -> 0\n"
+    "mlock A 16K onfault -> 0 on linux-6.18 -> ENOMEM on linux-5.10\n"
+    "munlock A 0x1001 -> 0\n";
+
+TEST(TraceMlock, ParsesOperandsAndFlags) {
+  const Trace t = ok(kTrace);
+  ASSERT_EQ(t.ops.size(), 4u);
+  EXPECT_EQ(t.ops[1].kind, OpKind::mlock);
+  EXPECT_EQ(t.ops[1].flags, 0);
+  EXPECT_EQ(t.ops[1].addr.offset, 0x1000u);
+  EXPECT_EQ(t.ops[1].len.offset, 0x1000u);
+  EXPECT_EQ(t.ops[2].flags, MLOCK_ONFAULT);
+  EXPECT_EQ(t.ops[2].expect.size(), 2u);
+  EXPECT_EQ(t.ops[3].kind, OpKind::munlock);
+  EXPECT_EQ(t.ops[3].len.offset, 0x1001u);  // lengths are taken as given (the kernel rounds)
+}
+
+TEST(TraceMlock, PrintsCanonicallyAndRoundTrips) {
+  const Trace t = ok(kTrace);
+  const std::string printed = print(t);
+  EXPECT_NE(printed.find("mlock A+0x1000 0x1000 -> 0\n"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("mlock A 0x4000 onfault -> "), std::string::npos) << printed;
+  EXPECT_NE(printed.find("munlock A 0x1001 -> 0\n"), std::string::npos) << printed;
+  const Trace again = ok(printed);
+  EXPECT_TRUE(again == t);
+}
+
+TEST(TraceMlock, Errors) {
+  EXPECT_EQ(err("mlock 0x1000\n"), "t.mmt:1:13: error: expected a length such as 4K, found end of line");
+  EXPECT_EQ(err("mlock 0x1000 4K fault\n"),
+            "t.mmt:1:17: error: expected onfault, '->' or end of line, found 'fault'");
+  EXPECT_EQ(err("munlock 0x1000 4K onfault\n"),
+            "t.mmt:1:19: error: expected '->' or end of line, found 'onfault'");
+  EXPECT_EQ(err("X = mlock 0x1000 4K\n").find("t.mmt:1:5: error:"), 0u);
+}
+
+}  // namespace
+}  // namespace mmspec::trace
