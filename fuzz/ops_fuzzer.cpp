@@ -3,7 +3,8 @@
 // The bytes choose, through FuzzedDataProvider, a profile, an optional `heap` set-up and up to
 // kMaxOps operations: mmap in every mode (private/shared/shared-validate/droppable, anonymous
 // or file-backed, with and without hints, MAP_FIXED and MAP_FIXED_NOREPLACE over existing VMAs
-// in a 64-page window, the rarer flags), munmap, mprotect, brk, touch read/write/exec, rlimit.
+// in a 64-page window, the rarer flags), munmap, mprotect, mlock (with and without MLOCK_ONFAULT),
+// munlock, brk, touch read/write/exec, rlimit.
 // Addresses are biased to page boundaries of the window, with a few unaligned, hint-less,
 // binding-relative (H, the last hint-less mmap) and extreme ones.
 //
@@ -13,8 +14,9 @@
 //   * the result is consistent with the address space afterwards: a successful mmap covers
 //     its whole range (at the requested address for MAP_FIXED), a successful munmap leaves no
 //     VMA in its range, a successful mprotect leaves the range covered with exactly the
-//     requested rwx bits, brk returns mm.brk, a touch that faults SEGV_MAPERR hits no VMA and
-//     any other outcome hits one.
+//     requested rwx bits, a successful mlock / munlock leaves the range covered and every VMA
+//     in it that is not VM_SPECIAL locked / unlocked, brk returns mm.brk, a touch that faults
+//     SEGV_MAPERR hits no VMA and any other outcome hits one.
 // At the end the trace text is parsed and replayed through run_model (what `mmspec run`
 // does): it must parse, and give the same result for every line and the same final maps, so a
 // reported trace reproduces what the fuzzer saw.
@@ -251,7 +253,8 @@ class Run {
     const std::uint8_t k = fdp_.ConsumeIntegral<std::uint8_t>();
     if (k < 90) do_mmap();
     else if (k < 128) do_munmap();
-    else if (k < 180) do_mprotect();
+    else if (k < 168) do_mprotect();
+    else if (k < 180) do_mlock();
     else if (k < 205) do_brk();
     else if (k < 248) do_touch();
     else do_rlimit();
@@ -402,6 +405,32 @@ class Run {
                  " has rwx bits " + rwx(v->vm_flags));
         }
       }
+    }
+  }
+
+  void do_mlock() {
+    const std::uint8_t k = fdp_.ConsumeIntegral<std::uint8_t>();
+    const Arg addr = address(false);
+    const Arg len = length();
+    const bool lock = k < 170;
+    const bool onfault = lock && (k & 1);
+    begin_line(std::string(lock ? "mlock " : "munlock ") + addr.text + " " + len.text +
+               (onfault ? " onfault" : ""));
+    const SysRet r = lock ? sys_mlock2(mm_, addr.value, len.value, onfault ? MLOCK_ONFAULT : 0)
+                          : sys_munlock(mm_, addr.value, len.value);
+    end_line(value_or_error(r));
+    if (r != 0) return;
+    const Addr start = addr.value & PAGE_MASK;
+    const Addr end = start + page_align(len.value + (addr.value & ~PAGE_MASK));
+    if (end <= start) return;  // nothing locked (len 0, or rounded up to 0)
+    if (const std::string why = uncovered(start, end); !why.empty())
+      fail(std::string("successful ") + (lock ? "mlock" : "munlock") +
+           " over a range that is not fully mapped: " + why);
+    for (const Vma* v = mm_.vmas.find_vma(start); v && v->vm_start < end; v = mm_.vmas.next(v)) {
+      if (v->vm_flags & (VM_SPECIAL | VM_DROPPABLE)) continue;
+      if (((v->vm_flags & VM_LOCKED) != 0) != lock)
+        fail(std::string("after a successful ") + (lock ? "mlock, " : "munlock, ") + vma_str(*v) +
+             (lock ? " is not locked" : " is still locked"));
     }
   }
 
