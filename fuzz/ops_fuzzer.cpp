@@ -4,7 +4,7 @@
 // kMaxOps operations: mmap in every mode (private/shared/shared-validate/droppable, anonymous
 // or file-backed, with and without hints, MAP_FIXED and MAP_FIXED_NOREPLACE over existing VMAs
 // in a 64-page window, the rarer flags), munmap, mprotect, mlock (with and without MLOCK_ONFAULT),
-// munlock, brk, touch read/write/exec, rlimit.
+// munlock, mlockall, munlockall, brk, touch read/write/exec, rlimit.
 // Addresses are biased to page boundaries of the window, with a few unaligned, hint-less,
 // binding-relative (H, the last hint-less mmap) and extreme ones.
 //
@@ -412,6 +412,18 @@ class Run {
     const std::uint8_t k = fdp_.ConsumeIntegral<std::uint8_t>();
     const Arg addr = address(false);
     const Arg len = length();
+    if (k >= 240) {  // mlockall with any flag bits (EINVAL for the wrong ones), or munlockall
+      const std::uint64_t flags = k & 7;
+      const bool all = k < 250;
+      std::string words;
+      if (flags & MCL_CURRENT) words += " current";
+      if (flags & MCL_FUTURE) words += " future";
+      if (flags & MCL_ONFAULT) words += " onfault";
+      begin_line(all ? "mlockall" + words : std::string("munlockall"));
+      const SysRet r = all ? sys_mlockall(mm_, flags) : sys_munlockall(mm_);
+      end_line(value_or_error(r));
+      return;
+    }
     const bool lock = k < 170;
     const bool onfault = lock && (k & 1);
     begin_line(std::string(lock ? "mlock " : "munlock ") + addr.text + " " + len.text +

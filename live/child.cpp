@@ -531,6 +531,14 @@ const char* rlimit_name(tr::Rlimit r) {
         emit_value(i, op, raw, false);
         break;
       }
+      case tr::OpKind::mlockall:
+      case tr::OpKind::munlockall:
+        // These reach the agent's own VMAs too (locking them, MCL_CURRENT faulting them in),
+        // which changes none of their pages or ranges; the scenario runs in this child only.
+        raw = op.kind == tr::OpKind::mlockall ? raw_syscall(SYS_mlockall, op.flags)
+                                              : raw_syscall(SYS_munlockall);
+        emit_value(i, op, raw, false);
+        break;
       case tr::OpKind::munmap:
       case tr::OpKind::mprotect: {
         u64 addr = tr::eval(op.addr, env);

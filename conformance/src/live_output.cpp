@@ -101,6 +101,8 @@ const char* op_kind_name(tr::OpKind k) {
     case tr::OpKind::mremap: return "mremap";
     case tr::OpKind::mlock: return "mlock";
     case tr::OpKind::munlock: return "munlock";
+    case tr::OpKind::mlockall: return "mlockall";
+    case tr::OpKind::munlockall: return "munlockall";
     case tr::OpKind::brk: return "brk";
     case tr::OpKind::touch: return "touch";
     case tr::OpKind::heap: return "heap";
@@ -293,6 +295,7 @@ class Parser {
     const bool syscall = op.kind == tr::OpKind::mmap || op.kind == tr::OpKind::munmap ||
                          op.kind == tr::OpKind::mprotect || op.kind == tr::OpKind::mremap ||
                          op.kind == tr::OpKind::mlock || op.kind == tr::OpKind::munlock ||
+                         op.kind == tr::OpKind::mlockall || op.kind == tr::OpKind::munlockall ||
                          op.kind == tr::OpKind::brk;
     auto wrong_kind = [&] {
       fail("a '" + std::string(kind) + "' result does not fit operation " + std::to_string(*idx) +

@@ -179,8 +179,13 @@ Mm imported_process(Profile profile, const LiveLayout& layout,
       v.kind = VmaKind::anonymous;
       v.vm_pgoff = e.start >> PAGE_SHIFT;
       if (v.vm_flags & VM_WRITE) {  // assume written: the agent's data, heap and stack
+        // The scenario runs in a child the agent forked: anon_vma_fork (mm/rmap.c) links the
+        // parent's anon_vma and the child's own, two chain entries. So the VMA "had uncowed
+        // parents" (mm/vma.c, v6.18) and its chain is not singular (mm/mmap.c
+        // is_mergeable_anon_vma, reusable_anon_vma, v5.15): a new anonymous VMA next to it
+        // neither merges with it nor shares its anon_vma.
         v.anon_vma = w.next_anon_vma++;
-        v.anon_vma_chain = 1;
+        v.anon_vma_chain = 2;
       }
     }
     mm.import_vma(v);
@@ -254,6 +259,10 @@ ModelRun run_model(const trace::Trace& t, const ModelOptions& opts) {
         res = value_or_error(sys_mlock2(mm, addr, len, static_cast<std::uint64_t>(op.flags)));
         break;
       case OpKind::munlock: res = value_or_error(sys_munlock(mm, addr, len)); break;
+      case OpKind::mlockall:
+        res = value_or_error(sys_mlockall(mm, static_cast<std::uint64_t>(op.flags)));
+        break;
+      case OpKind::munlockall: res = value_or_error(sys_munlockall(mm)); break;
       case OpKind::brk: res = value_or_error(sys_brk(mm, addr)); break;
       case OpKind::touch: {
         const AccessKind a = op.access == trace::Access::write  ? AccessKind::write

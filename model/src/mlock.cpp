@@ -144,7 +144,56 @@ SysRet do_mlock(Mm& mm, Addr start, std::uint64_t len, VmFlags flags) {
   return 0;
 }
 
+// mm/mlock.c apply_mlockall_flags (v5.15, v6.18)
+void apply_mlockall_flags(Mm& mm, std::uint64_t flags) {
+  mm.def_flags &= ~VM_LOCKED_MASK;
+  if (flags & MCL_FUTURE) {
+    mm.def_flags |= VM_LOCKED;
+    if (flags & MCL_ONFAULT) mm.def_flags |= VM_LOCKONFAULT;
+    MMSPEC_NOTE(mm, EventKind::flags, "later mappings get {" + vm_flags_mnemonics(mm.def_flags) + "}");
+    if (!(flags & MCL_CURRENT)) return;
+  }
+  VmFlags to_add = 0;
+  if (flags & MCL_CURRENT) {
+    to_add |= VM_LOCKED;
+    if (flags & MCL_ONFAULT) to_add |= VM_LOCKONFAULT;
+  }
+  // Every VMA from the lowest: mlock_fixup over the whole VMA; its errors are ignored.
+  Vma* prev = nullptr;
+  for (Vma* vma = mm.vmas.first(); vma; vma = mm.vmas.next(prev)) {
+    const VmFlags newflags = (vma->vm_flags & ~VM_LOCKED_MASK) | to_add;
+    if (mlock_fixup(mm, vma, &prev, vma->vm_start, vma->vm_end, newflags)) prev = vma;
+  }
+}
+
 }  // namespace
+
+// mm/mlock.c SYSCALL_DEFINE1(mlockall) (v5.15, v6.18)
+SysRet sys_mlockall(Mm& mm, std::uint64_t flags) {
+  if (!flags || (flags & ~static_cast<std::uint64_t>(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) ||
+      flags == MCL_ONFAULT) {
+    MMSPEC_NOTE(mm, EventKind::check, "no flags, unknown flags or MCL_ONFAULT alone: EINVAL");
+    return -EINVAL;
+  }
+  if (!can_do_mlock(mm)) {
+    MMSPEC_NOTE(mm, EventKind::check, "RLIMIT_MEMLOCK is 0 and no CAP_IPC_LOCK: EPERM");
+    return -EPERM;
+  }
+  const std::uint64_t lock_limit = mm.cfg.rlimits.memlock >> PAGE_SHIFT;
+  if ((flags & MCL_CURRENT) && mm.total_vm > lock_limit && !mm.cfg.caps.ipc_lock) {
+    MMSPEC_NOTE(mm, EventKind::account, "MCL_CURRENT with total_vm above RLIMIT_MEMLOCK: ENOMEM");
+    return -ENOMEM;
+  }
+  apply_mlockall_flags(mm, flags);
+  if (flags & MCL_CURRENT) mm_populate(mm, 0, mm.layout.task_size);
+  return 0;
+}
+
+// mm/mlock.c SYSCALL_DEFINE0(munlockall) (v5.15, v6.18)
+SysRet sys_munlockall(Mm& mm) {
+  apply_mlockall_flags(mm, 0);
+  return 0;
+}
 
 // mm/mlock.c SYSCALL_DEFINE3(mlock2) (v5.15, v6.18); mlock(2) is mlock2 with flags 0.
 SysRet sys_mlock2(Mm& mm, Addr start, std::uint64_t len, std::uint64_t flags) {

@@ -4,8 +4,8 @@
 // The traces carry no expectations: `mmspec check` compares what the model and the kernel
 // did, operation by operation (result or errno) and the final address space. Every address is
 // inside the scenario window (mmap with MAP_FIXED or MAP_FIXED_NOREPLACE, munmap, mprotect,
-// touch, mremap with a fixed destination, mlock and munlock, brk with the program break set
-// inside the window),
+// touch, mremap with a fixed destination, mlock and munlock, now and then mlockall and
+// munlockall, brk with the program break set inside the window),
 // except where the kernel chooses: hint-less mmap and the destination of an mremap that may move
 // (MREMAP_MAYMOVE without MREMAP_FIXED). A few traces lower RLIMIT_AS or RLIMIT_DATA. Offsets are drawn near the
 // start of the window, so that operations meet each other's VMAs: merges, splits, partial
@@ -89,10 +89,15 @@ std::string trace(Rng& r) {
       // mlock / munlock, sometimes with an address inside a page (the kernel rounds out).
       const std::uint64_t at = off + (r.chance(20) ? 100 : 0);
       const std::uint64_t len = (1 + r.below(5)) * P - (r.chance(20) ? 200 : 0);
-      if (r.chance(65))
+      if (r.chance(8)) {
+        static const std::vector<std::string> all = {"current", "future", "current future",
+                                                     "future onfault", "current onfault"};
+        t += r.chance(70) ? "mlockall " + r.pick(all) + "\n" : std::string("munlockall\n");
+      } else if (r.chance(65)) {
         t += "mlock +" + hex(at) + " " + hex(len) + (r.chance(25) ? " onfault\n" : "\n");
-      else
+      } else {
         t += "munlock +" + hex(at) + " " + hex(len) + "\n";
+      }
     } else {
       const std::uint64_t old_len = (1 + r.below(3)) * P;
       const std::uint64_t new_len = std::vector<std::uint64_t>{1, 2, 4, 6}[r.below(4)] * P;

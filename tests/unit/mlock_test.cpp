@@ -167,5 +167,45 @@ TEST(Mlock, HoleAfterChangingTheVmasBefore) {
   }
 }
 
+// SYSCALL_DEFINE1(mlockall): flags 0, unknown bits or MCL_ONFAULT alone are EINVAL; then
+// can_do_mlock (EPERM); MCL_CURRENT with total_vm above RLIMIT_MEMLOCK and no CAP_IPC_LOCK is
+// ENOMEM. apply_mlockall_flags: MCL_FUTURE only sets def_flags; MCL_CURRENT runs mlock_fixup
+// over every VMA (special ones stay unlocked); munlockall clears both.
+TEST(Mlock, Mlockall) {
+  for (Profile pf : all_profiles) {
+    SCOPED_TRACE(profile_str(pf));
+    Mm mm = make_process(pf);
+    ASSERT_EQ(checked_mmap(mm, W, 2 * P, RW, FIXED_ANON), SysRet(W));
+    EXPECT_EQ(sys_mlockall(mm, 0), -EINVAL);
+    EXPECT_EQ(sys_mlockall(mm, MCL_ONFAULT), -EINVAL);
+    EXPECT_EQ(sys_mlockall(mm, MCL_CURRENT | 8), -EINVAL);
+    mm.cfg.caps.ipc_lock = false;
+    mm.cfg.rlimits.memlock = P;
+    EXPECT_EQ(sys_mlockall(mm, MCL_CURRENT), -ENOMEM);  // total_vm is far above one page
+    EXPECT_EQ(sys_mlockall(mm, MCL_FUTURE), 0);         // no check without MCL_CURRENT
+    EXPECT_EQ(mm.def_flags & VM_LOCKED_MASK, VM_LOCKED);
+    mm.cfg.rlimits.memlock = 0;
+    EXPECT_EQ(sys_mlockall(mm, MCL_FUTURE), -EPERM);
+    mm.cfg.caps.ipc_lock = true;
+    EXPECT_EQ(sys_mlockall(mm, MCL_CURRENT | MCL_ONFAULT), 0);
+    EXPECT_MM_VALID(mm);
+    EXPECT_EQ(mm.def_flags & VM_LOCKED_MASK, 0u);  // MCL_CURRENT alone clears MCL_FUTURE's
+    std::uint64_t locked = 0;
+    for (const Vma& v : mm.vmas) {
+      if (v.vm_flags & VM_SPECIAL) {
+        EXPECT_EQ(v.vm_flags & VM_LOCKED_MASK, 0u) << vma_str(v);
+      } else {
+        EXPECT_EQ(v.vm_flags & VM_LOCKED_MASK, VM_LOCKED | VM_LOCKONFAULT) << vma_str(v);
+        locked += v.npages();
+      }
+    }
+    EXPECT_EQ(mm.locked_vm, locked);
+    EXPECT_EQ(sys_munlockall(mm), 0);
+    EXPECT_MM_VALID(mm);
+    EXPECT_EQ(mm.locked_vm, 0u);
+    for (const Vma& v : mm.vmas) EXPECT_EQ(v.vm_flags & VM_LOCKED_MASK, 0u) << vma_str(v);
+  }
+}
+
 }  // namespace
 }  // namespace mmspec::test

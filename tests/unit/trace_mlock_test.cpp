@@ -62,5 +62,22 @@ TEST(TraceMlock, Errors) {
   EXPECT_EQ(err("X = mlock 0x1000 4K\n").find("t.mmt:1:5: error:"), 0u);
 }
 
+TEST(TraceMlock, MlockallWordsAndMunlockall) {
+  const Trace t = ok("mlockall current future onfault -> 0\nmlockall -> EINVAL\nmunlockall -> 0\n");
+  ASSERT_EQ(t.ops.size(), 3u);
+  EXPECT_EQ(t.ops[0].kind, OpKind::mlockall);
+  EXPECT_EQ(t.ops[0].flags, MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT);
+  EXPECT_EQ(t.ops[1].flags, 0);
+  EXPECT_EQ(t.ops[2].kind, OpKind::munlockall);
+  const std::string printed = print(t);
+  EXPECT_NE(printed.find("mlockall current future onfault -> 0\n"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("munlockall -> 0\n"), std::string::npos) << printed;
+  EXPECT_TRUE(ok(printed) == t);
+  EXPECT_EQ(err("mlockall current current\n"), "t.mmt:1:18: error: 'current' given twice");
+  EXPECT_EQ(err("mlockall all\n"),
+            "t.mmt:1:10: error: expected current, future, onfault, '->' or end of line, found 'all'");
+  EXPECT_EQ(err("munlockall now\n"), "t.mmt:1:12: error: expected '->' or end of line, found 'now'");
+}
+
 }  // namespace
 }  // namespace mmspec::trace

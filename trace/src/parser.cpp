@@ -48,11 +48,11 @@ constexpr u64 kPage = mmspec::PAGE_SIZE;
 constexpr std::string_view kKeywords[] = {
     // statements
     "profile", "window", "file", "open", "mmap", "munmap", "mprotect", "mremap", "mlock",
-    "munlock", "brk", "touch", "heap", "rlimit", "end", "on",
+    "munlock", "mlockall", "munlockall", "brk", "touch", "heap", "rlimit", "end", "on",
     // mremap words
     "maymove", "dontunmap",
-    // mlock words
-    "onfault",
+    // mlock and mlockall words
+    "onfault", "current", "future",
     // file modes
     "ro", "wo", "rw",
     // protections and mprotect words
@@ -522,13 +522,15 @@ class Parser {
     else if (k == "mremap") st_mremap(op);
     else if (k == "mlock") st_mlock(op);
     else if (k == "munlock") st_munlock(op);
+    else if (k == "mlockall") st_mlockall(op);
+    else if (k == "munlockall") st_munlockall(op);
     else if (k == "brk") st_brk(op);
     else if (k == "touch") st_touch(op);
     else if (k == "heap") st_heap(op, kw);
     else if (k == "rlimit") st_rlimit(op, kw);
     else {
       expected("a statement (profile, window, file, open, mmap, munmap, mprotect, mremap, mlock, "
-               "munlock, brk, touch, heap, rlimit or expect-maps)",
+               "munlock, mlockall, munlockall, brk, touch, heap, rlimit or expect-maps)",
                kw);
     }
     if (bind != nullptr) {
@@ -754,6 +756,27 @@ class Parser {
     op.kind = OpKind::munlock;
     op.addr = expr(next(kAddr), kAddr);
     op.len = expr(next(kLen), kLen);
+    expectations(op, false);
+  }
+
+  void st_mlockall(Op& op) {
+    op.kind = OpKind::mlockall;
+    static constexpr std::string_view kWord = "current, future, onfault, '->' or end of line";
+    while (!at_end() && peek().s != "->") {
+      Tok w = next(kWord);
+      int bit = 0;
+      if (w.s == "current") bit = mmspec::MCL_CURRENT;
+      else if (w.s == "future") bit = mmspec::MCL_FUTURE;
+      else if (w.s == "onfault") bit = mmspec::MCL_ONFAULT;
+      else expected(kWord, w);
+      if (op.flags & bit) fail(w.col, "'" + std::string(w.s) + "' given twice");
+      op.flags |= bit;
+    }
+    expectations(op, false);
+  }
+
+  void st_munlockall(Op& op) {
+    op.kind = OpKind::munlockall;
     expectations(op, false);
   }
 

@@ -221,6 +221,15 @@ void print_op(std::string& out, const Op& op, const Trace& t) {
     case OpKind::munlock:
       out += "munlock " + format_expr(op.addr, t) + " " + format_expr(op.len, t);
       break;
+    case OpKind::mlockall:
+      out += "mlockall";
+      if (op.flags & mmspec::MCL_CURRENT) out += " current";
+      if (op.flags & mmspec::MCL_FUTURE) out += " future";
+      if (op.flags & mmspec::MCL_ONFAULT) out += " onfault";
+      break;
+    case OpKind::munlockall:
+      out += "munlockall";
+      break;
     case OpKind::brk:
       out += "brk " + format_expr(op.addr, t);
       break;

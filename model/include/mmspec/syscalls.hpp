@@ -26,6 +26,11 @@ SysRet sys_mremap(Mm& mm, Addr addr, std::uint64_t old_len, std::uint64_t new_le
 SysRet sys_mlock2(Mm& mm, Addr start, std::uint64_t len, std::uint64_t flags);
 SysRet sys_mlock(Mm& mm, Addr start, std::uint64_t len);
 SysRet sys_munlock(Mm& mm, Addr start, std::uint64_t len);
+// mm/mlock.c SYSCALL_DEFINE1(mlockall), SYSCALL_DEFINE0(munlockall) (v5.15, v6.18):
+// MCL_FUTURE sets VM_LOCKED (MCL_ONFAULT: and VM_LOCKONFAULT) in mm->def_flags for later
+// mappings; MCL_CURRENT locks every VMA now (errors ignored) and populates the whole space.
+SysRet sys_mlockall(Mm& mm, std::uint64_t flags);
+SysRet sys_munlockall(Mm& mm);
 // mm/mmap.c sys_brk (v5.15, v6.18)
 SysRet sys_brk(Mm& mm, Addr brk);
 

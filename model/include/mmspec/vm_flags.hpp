@@ -87,6 +87,10 @@ inline constexpr int MAP_FIXED_NOREPLACE = 0x100000;
 inline constexpr int MAP_UNINITIALIZED = 0x4000000;
 // mlock2 flags (include/uapi/asm-generic/mman-common.h)
 inline constexpr int MLOCK_ONFAULT = 0x01;
+// mlockall flags (arch/x86: include/uapi/asm-generic/mman.h)
+inline constexpr int MCL_CURRENT = 1;
+inline constexpr int MCL_FUTURE = 2;
+inline constexpr int MCL_ONFAULT = 4;
 // mremap flags (include/uapi/linux/mman.h)
 inline constexpr int MREMAP_MAYMOVE = 1;
 inline constexpr int MREMAP_FIXED = 2;

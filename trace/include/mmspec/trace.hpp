@@ -97,6 +97,8 @@ enum class OpKind : std::uint8_t {
   mremap,      // [N =] mremap ADDR OLDLEN NEWLEN [maymove] [fixed NEWADDR]
   mlock,       // mlock ADDR LEN [onfault]     (mlock2; onfault: MLOCK_ONFAULT)
   munlock,     // munlock ADDR LEN
+  mlockall,    // mlockall [current] [future] [onfault]
+  munlockall,  // munlockall
   brk,         // [N =] brk ADDR          result: the new (or unchanged) break
   touch,       // touch ADDR read|write|exec
   heap,        // heap ADDR               start_brk = brk = ADDR (set-up, no result)
@@ -113,7 +115,7 @@ struct Op {
   std::int32_t bind = -1;  // binding slot receiving the raw result, or -1
   Expr addr, len;          // mmap, munmap, mprotect, mlock, munlock; addr for brk/touch/heap
   int prot = 0;            // mmap, mprotect: PROT_* bits (incl. PROT_GROWSDOWN/UP)
-  int flags = 0;           // mmap: MAP_* bits; mremap: MREMAP_* bits; mlock: MLOCK_* bits
+  int flags = 0;  // mmap: MAP_* bits; mremap: MREMAP_*; mlock: MLOCK_*; mlockall: MCL_*
   std::int32_t file = -1;  // mmap: index into Trace::files; -1 = none
   bool bad_fd = false;     // mmap: `badfd` — pass fd -1 without MAP_ANONYMOUS
   Expr offset;             // mmap: file offset in bytes (FILE@PAGE sets PAGE*4096)
