@@ -4,7 +4,7 @@
 // kMaxOps operations: mmap in every mode (private/shared/shared-validate/droppable, anonymous
 // or file-backed, with and without hints, MAP_FIXED and MAP_FIXED_NOREPLACE over existing VMAs
 // in a 64-page window, the rarer flags), munmap, mprotect, mlock (with and without MLOCK_ONFAULT),
-// munlock, mlockall, munlockall, brk, touch read/write/exec, rlimit.
+// munlock, mlockall, munlockall, madvise, brk, touch read/write/exec, rlimit.
 // Addresses are biased to page boundaries of the window, with a few unaligned, hint-less,
 // binding-relative (H, the last hint-less mmap) and extreme ones.
 //
@@ -253,8 +253,9 @@ class Run {
     const std::uint8_t k = fdp_.ConsumeIntegral<std::uint8_t>();
     if (k < 90) do_mmap();
     else if (k < 128) do_munmap();
-    else if (k < 168) do_mprotect();
-    else if (k < 180) do_mlock();
+    else if (k < 160) do_mprotect();
+    else if (k < 170) do_mlock();
+    else if (k < 180) do_madvise();
     else if (k < 205) do_brk();
     else if (k < 248) do_touch();
     else do_rlimit();
@@ -444,6 +445,39 @@ class Run {
         fail(std::string("after a successful ") + (lock ? "mlock, " : "munlock, ") + vma_str(*v) +
              (lock ? " is not locked" : " is still locked"));
     }
+  }
+
+  void do_madvise() {
+    static constexpr int kAdvice[] = {MADV_NORMAL,     MADV_RANDOM,     MADV_SEQUENTIAL, MADV_WILLNEED,
+                                      MADV_DONTNEED,   MADV_FREE,       MADV_REMOVE,     MADV_DONTFORK,
+                                      MADV_DOFORK,     MADV_HUGEPAGE,   MADV_NOHUGEPAGE, MADV_DONTDUMP,
+                                      MADV_DODUMP,     MADV_WIPEONFORK, MADV_KEEPONFORK, MADV_COLD,
+                                      MADV_PAGEOUT};
+    const Arg addr = address(false);
+    const Arg len = length();
+    const int advice = kAdvice[fdp_.ConsumeIntegralInRange<std::size_t>(0, std::size(kAdvice) - 1)];
+    begin_line("madvise " + addr.text + " " + len.text + " " +
+               std::string(trace::advice_name(advice)));
+    const SysRet r = sys_madvise(mm_, addr.value, len.value, static_cast<std::uint64_t>(advice));
+    end_line(value_or_error(r));
+    // A successful flag advice leaves every VMA of the range with the flag set or clear.
+    if (r != 0 || len.value == 0) return;
+    VmFlags set = 0, clear = 0;
+    switch (advice) {
+      case MADV_DONTFORK: set = VM_DONTCOPY; break;
+      case MADV_DONTDUMP: set = VM_DONTDUMP; break;
+      case MADV_HUGEPAGE: set = VM_HUGEPAGE, clear = VM_NOHUGEPAGE; break;
+      case MADV_NOHUGEPAGE: set = VM_NOHUGEPAGE, clear = VM_HUGEPAGE; break;
+      case MADV_NORMAL: clear = VM_SEQ_READ | VM_RAND_READ; break;
+      default: return;
+    }
+    const Addr end = addr.value + page_align(len.value);
+    if (const std::string why = uncovered(addr.value, end); !why.empty())
+      fail("successful madvise over a range that is not fully mapped: " + why);
+    for (const Vma* v = mm_.vmas.find_vma(addr.value); v && v->vm_start < end; v = mm_.vmas.next(v))
+      if ((v->vm_flags & set) != set || (v->vm_flags & clear))
+        fail("after a successful madvise(" + std::to_string(advice) + "), " + vma_str(*v) +
+             " has flags {" + vm_flags_mnemonics(v->vm_flags) + "}");
   }
 
   void do_brk() {

@@ -509,6 +509,23 @@ const char* rlimit_name(tr::Rlimit r) {
         emit_value(i, op, raw, false);
         break;
       }
+      case tr::OpKind::madvise: {
+        // Advice that changes flags splits the VMAs it meets: ranges that meet the agent's own
+        // VMAs are refused like the other calls. (Discarding advice there would be worse.) An
+        // unaligned start, or a range that wraps once the length is rounded up, fails with
+        // EINVAL before any VMA is looked at: those always run.
+        u64 addr = tr::eval(op.addr, env);
+        u64 len = tr::eval(op.len, env);
+        const u64 span = (len + 4095) & ~u64{4095};
+        const bool invalid = (addr & 4095) != 0 || (len != 0 && span == 0) || addr + span < addr;
+        if (!invalid && op_overlaps(addr, len) != nullptr) {
+          refused = true;
+          break;
+        }
+        raw = raw_syscall(SYS_madvise, static_cast<long>(addr), static_cast<long>(len), op.flags);
+        emit_value(i, op, raw, false);
+        break;
+      }
       case tr::OpKind::mlock:
       case tr::OpKind::munlock: {
         // Locking changes no page of the agent's own VMAs, but splitting them would show in the

@@ -103,6 +103,7 @@ const char* op_kind_name(tr::OpKind k) {
     case tr::OpKind::munlock: return "munlock";
     case tr::OpKind::mlockall: return "mlockall";
     case tr::OpKind::munlockall: return "munlockall";
+    case tr::OpKind::madvise: return "madvise";
     case tr::OpKind::brk: return "brk";
     case tr::OpKind::touch: return "touch";
     case tr::OpKind::heap: return "heap";
@@ -296,6 +297,7 @@ class Parser {
                          op.kind == tr::OpKind::mprotect || op.kind == tr::OpKind::mremap ||
                          op.kind == tr::OpKind::mlock || op.kind == tr::OpKind::munlock ||
                          op.kind == tr::OpKind::mlockall || op.kind == tr::OpKind::munlockall ||
+                         op.kind == tr::OpKind::madvise ||
                          op.kind == tr::OpKind::brk;
     auto wrong_kind = [&] {
       fail("a '" + std::string(kind) + "' result does not fit operation " + std::to_string(*idx) +

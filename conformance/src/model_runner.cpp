@@ -263,6 +263,9 @@ ModelRun run_model(const trace::Trace& t, const ModelOptions& opts) {
         res = value_or_error(sys_mlockall(mm, static_cast<std::uint64_t>(op.flags)));
         break;
       case OpKind::munlockall: res = value_or_error(sys_munlockall(mm)); break;
+      case OpKind::madvise:
+        res = value_or_error(sys_madvise(mm, addr, len, static_cast<std::uint64_t>(op.flags)));
+        break;
       case OpKind::brk: res = value_or_error(sys_brk(mm, addr)); break;
       case OpKind::touch: {
         const AccessKind a = op.access == trace::Access::write  ? AccessKind::write

@@ -5,7 +5,7 @@
 // did, operation by operation (result or errno) and the final address space. Every address is
 // inside the scenario window (mmap with MAP_FIXED or MAP_FIXED_NOREPLACE, munmap, mprotect,
 // touch, mremap with a fixed destination, mlock and munlock, now and then mlockall and
-// munlockall, brk with the program break set inside the window),
+// munlockall, madvise, brk with the program break set inside the window),
 // except where the kernel chooses: hint-less mmap and the destination of an mremap that may move
 // (MREMAP_MAYMOVE without MREMAP_FIXED). A few traces lower RLIMIT_AS or RLIMIT_DATA. Offsets are drawn near the
 // start of the window, so that operations meet each other's VMAs: merges, splits, partial
@@ -85,6 +85,12 @@ std::string trace(Rng& r) {
            (r.chance(15) ? " growsdown\n" : "\n");
     } else if (k < 80) {
       t += "munmap +" + hex(off) + " " + hex((1 + r.below(4)) * P) + "\n";
+    } else if (k >= 84 && k < 90) {
+      static const std::vector<std::string> advice = {
+          "normal", "random", "sequential", "willneed", "dontneed", "free", "remove", "dontfork",
+          "dofork", "hugepage", "nohugepage", "dontdump", "dodump", "wipeonfork", "keeponfork",
+          "cold", "pageout"};
+      t += "madvise +" + hex(off) + " " + hex((1 + r.below(5)) * P) + " " + r.pick(advice) + "\n";
     } else if (k >= 90) {
       // mlock / munlock, sometimes with an address inside a page (the kernel rounds out).
       const std::uint64_t at = off + (r.chance(20) ? 100 : 0);

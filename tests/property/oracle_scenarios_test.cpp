@@ -174,12 +174,14 @@ void run_trace(const std::string& path, const trace::Trace& t, Profile profile, 
       case trace::OpKind::munlock:
       case trace::OpKind::mlockall:
       case trace::OpKind::munlockall:
-        // The oracle has no rules for mlock yet: the model runs, and the oracle starts again
+      case trace::OpKind::madvise:
+        // The oracle has no rules for mlock or madvise yet: the model runs, and the oracle starts again
         // from the state the model reached.
         r = op.kind == trace::OpKind::mlock
                 ? sys_mlock2(mm, addr, len, static_cast<std::uint64_t>(op.flags))
             : op.kind == trace::OpKind::munlock  ? sys_munlock(mm, addr, len)
             : op.kind == trace::OpKind::mlockall ? sys_mlockall(mm, static_cast<std::uint64_t>(op.flags))
+            : op.kind == trace::OpKind::madvise  ? sys_madvise(mm, addr, len, static_cast<std::uint64_t>(op.flags))
                                                  : sys_munlockall(mm);
         out = Outcome{false, 0, "mlock is outside the oracle"};
         o = PageOracle::of(mm);

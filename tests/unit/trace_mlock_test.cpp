@@ -1,4 +1,4 @@
-// The mlock and munlock statements of the trace language (docs/trace-format.md): parse,
+// The mlock, munlock, mlockall, munlockall and madvise statements of the trace language (docs/trace-format.md): parse,
 // canonical print, round trip, and the parse errors with their file:line:col.
 #include <gtest/gtest.h>
 
@@ -77,6 +77,27 @@ TEST(TraceMlock, MlockallWordsAndMunlockall) {
   EXPECT_EQ(err("mlockall all\n"),
             "t.mmt:1:10: error: expected current, future, onfault, '->' or end of line, found 'all'");
   EXPECT_EQ(err("munlockall now\n"), "t.mmt:1:12: error: expected '->' or end of line, found 'now'");
+}
+
+TEST(TraceMadvise, AdviceWords) {
+  const Trace t = ok("madvise 0x1000 4K dontfork -> 0\nmadvise 0x1000 0x1001 free -> EINVAL\n");
+  ASSERT_EQ(t.ops.size(), 2u);
+  EXPECT_EQ(t.ops[0].kind, OpKind::madvise);
+  EXPECT_EQ(t.ops[0].flags, MADV_DONTFORK);
+  EXPECT_EQ(t.ops[1].flags, MADV_FREE);
+  const std::string printed = print(t);
+  EXPECT_NE(printed.find("madvise 0x1000 0x1000 dontfork -> 0\n"), std::string::npos) << printed;
+  EXPECT_TRUE(ok(printed) == t);
+  for (std::string_view w : {"normal", "random", "sequential", "willneed", "dontneed", "free",
+                             "remove", "dontfork", "dofork", "hugepage", "nohugepage", "dontdump",
+                             "dodump", "wipeonfork", "keeponfork", "cold", "pageout"})
+    EXPECT_EQ(advice_name(advice_of(w)), w);
+  EXPECT_EQ(err("madvise 0x1000 4K mergeable\n"),
+            "t.mmt:1:19: error: expected an advice such as dontfork, hugepage or dontneed, found "
+            "'mergeable'");
+  EXPECT_EQ(err("madvise 0x1000 4K\n"),
+            "t.mmt:1:18: error: expected an advice such as dontfork, hugepage or dontneed, found "
+            "end of line");
 }
 
 }  // namespace

@@ -454,7 +454,7 @@ TEST(TraceParserErrors, Lexical) {
 TEST(TraceParserErrors, Statements) {
   EXPECT_EQ(err("mmapp 0 4K"),
             "t.mmt:1:1: error: expected a statement (profile, window, file, open, mmap, munmap, "
-            "mprotect, mremap, mlock, munlock, mlockall, munlockall, brk, touch, heap, rlimit or "
+            "mprotect, mremap, mlock, munlock, mlockall, munlockall, madvise, brk, touch, heap, rlimit or "
             "expect-maps), found 'mmapp'");
   EXPECT_EQ(err("\n  end"), "t.mmt:2:3: error: 'end' without 'expect-maps'");
   EXPECT_EQ(err("A = munmap 0 4K"),
@@ -463,7 +463,7 @@ TEST(TraceParserErrors, Statements) {
   EXPECT_EQ(err("A ="), "t.mmt:1:4: error: expected mmap, mremap or brk after '=', found end of line");
   EXPECT_EQ(err("A=mmap 0 4K r--"),
             "t.mmt:1:1: error: expected a statement (profile, window, file, open, mmap, munmap, "
-            "mprotect, mremap, mlock, munlock, mlockall, munlockall, brk, touch, heap, rlimit or "
+            "mprotect, mremap, mlock, munlock, mlockall, munlockall, madvise, brk, touch, heap, rlimit or "
             "expect-maps), found 'A=mmap'");
   EXPECT_EQ(err("\xef\xbb\xbfmunmap 0 0").substr(0, 40), "t.mmt:1:1: error: expected a statement (");
 }
@@ -1011,7 +1011,7 @@ TEST(TraceParserRobustness, HugeInputs) {
   EXPECT_EQ(ok(long_line).ops[0].expect.size(), 1u);
   EXPECT_EQ(err(std::string(1 << 20, '\n') + "x"),
             "t.mmt:1048577:1: error: expected a statement (profile, window, file, open, mmap, "
-            "munmap, mprotect, mremap, mlock, munlock, mlockall, munlockall, brk, touch, heap, rlimit or "
+            "munmap, mprotect, mremap, mlock, munlock, mlockall, munlockall, madvise, brk, touch, heap, rlimit or "
             "expect-maps), found 'x'");
 }
 

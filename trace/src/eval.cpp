@@ -19,6 +19,33 @@ std::string_view access_name(Access a) {
   return "?";
 }
 
+namespace {
+struct AdviceWord {
+  std::string_view word;
+  int value;
+};
+// include/uapi/asm-generic/mman-common.h
+constexpr AdviceWord kAdvice[] = {
+    {"normal", 0},     {"random", 1},      {"sequential", 2},  {"willneed", 3},
+    {"dontneed", 4},   {"free", 8},        {"remove", 9},      {"dontfork", 10},
+    {"dofork", 11},    {"hugepage", 14},   {"nohugepage", 15}, {"dontdump", 16},
+    {"dodump", 17},    {"wipeonfork", 18}, {"keeponfork", 19}, {"cold", 20},
+    {"pageout", 21},
+};
+}  // namespace
+
+int advice_of(std::string_view word) {
+  for (const AdviceWord& a : kAdvice)
+    if (a.word == word) return a.value;
+  return -1;
+}
+
+std::string_view advice_name(int advice) {
+  for (const AdviceWord& a : kAdvice)
+    if (a.value == advice) return a.word;
+  return "";
+}
+
 std::string_view touch_outcome_name(TouchOutcome o) {
   switch (o) {
     case TouchOutcome::ok: return "ok";

@@ -48,7 +48,11 @@ constexpr u64 kPage = mmspec::PAGE_SIZE;
 constexpr std::string_view kKeywords[] = {
     // statements
     "profile", "window", "file", "open", "mmap", "munmap", "mprotect", "mremap", "mlock",
-    "munlock", "mlockall", "munlockall", "brk", "touch", "heap", "rlimit", "end", "on",
+    "munlock", "mlockall", "munlockall", "madvise", "brk", "touch", "heap", "rlimit", "end", "on",
+    // madvise advice
+    "normal", "random", "sequential", "willneed", "dontneed", "free", "remove", "dontfork",
+    "dofork", "hugepage", "nohugepage", "dontdump", "dodump", "wipeonfork", "keeponfork", "cold",
+    "pageout",
     // mremap words
     "maymove", "dontunmap",
     // mlock and mlockall words
@@ -524,13 +528,14 @@ class Parser {
     else if (k == "munlock") st_munlock(op);
     else if (k == "mlockall") st_mlockall(op);
     else if (k == "munlockall") st_munlockall(op);
+    else if (k == "madvise") st_madvise(op);
     else if (k == "brk") st_brk(op);
     else if (k == "touch") st_touch(op);
     else if (k == "heap") st_heap(op, kw);
     else if (k == "rlimit") st_rlimit(op, kw);
     else {
       expected("a statement (profile, window, file, open, mmap, munmap, mprotect, mremap, mlock, "
-               "munlock, mlockall, munlockall, brk, touch, heap, rlimit or expect-maps)",
+               "munlock, mlockall, munlockall, madvise, brk, touch, heap, rlimit or expect-maps)",
                kw);
     }
     if (bind != nullptr) {
@@ -772,6 +777,18 @@ class Parser {
       if (op.flags & bit) fail(w.col, "'" + std::string(w.s) + "' given twice");
       op.flags |= bit;
     }
+    expectations(op, false);
+  }
+
+  void st_madvise(Op& op) {
+    op.kind = OpKind::madvise;
+    op.addr = expr(next(kAddr), kAddr);
+    op.len = expr(next(kLen), kLen);
+    static constexpr std::string_view kAdvice = "an advice such as dontfork, hugepage or dontneed";
+    Tok w = next(kAdvice);
+    const int a = advice_of(w.s);
+    if (a < 0) expected(kAdvice, w);
+    op.flags = a;
     expectations(op, false);
   }
 

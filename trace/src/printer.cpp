@@ -230,6 +230,10 @@ void print_op(std::string& out, const Op& op, const Trace& t) {
     case OpKind::munlockall:
       out += "munlockall";
       break;
+    case OpKind::madvise:
+      out += "madvise " + format_expr(op.addr, t) + " " + format_expr(op.len, t) + " " +
+             std::string(advice_name(op.flags));
+      break;
     case OpKind::brk:
       out += "brk " + format_expr(op.addr, t);
       break;

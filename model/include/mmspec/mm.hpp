@@ -157,6 +157,10 @@ class Mm {
   // FOLL_POPULATE (mm/gup.c v5.15): a PROT_NONE one fails with -EFAULT, so mlock2(MLOCK_ONFAULT)
   // on it returns ENOMEM. From v6.1 (before: seen on Debian's 6.1.0-56) it returns at once.
   bool populate_checks_lockonfault() const { return cfg.profile == Profile::linux_5_10; }
+  // MADV_REMOVE needs a shared mapping that may be written (vma_is_shared_maywrite, mm/madvise.c
+  // v6.18); v5.15 needs it writable now (VM_SHARED and VM_WRITE). v6.1.141 reads like v5.15,
+  // but Debian's 6.1.0-56 (6.1.192) answers like 6.18 (seen under qemu): a stable change.
+  bool madv_remove_needs_maywrite() const { return cfg.profile != Profile::linux_5_10; }
   // mprotect gives back the charge (drops VM_ACCOUNT) of a never-written private anonymous VMA
   // that loses write access (mm/mprotect.c mprotect_fixup, v6.18; v6.1 keeps it).
   bool mprotect_unaccounts_unfaulted() const { return cfg.profile == Profile::linux_6_18; }

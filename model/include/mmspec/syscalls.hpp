@@ -31,6 +31,12 @@ SysRet sys_munlock(Mm& mm, Addr start, std::uint64_t len);
 // mappings; MCL_CURRENT locks every VMA now (errors ignored) and populates the whole space.
 SysRet sys_mlockall(Mm& mm, std::uint64_t flags);
 SysRet sys_munlockall(Mm& mm);
+// mm/madvise.c do_madvise (v5.15), madvise_do_behavior (v6.18), at VMA level: the advice that
+// sets or clears vm_flags (NORMAL, RANDOM, SEQUENTIAL, DONTFORK, DOFORK, WIPEONFORK, KEEPONFORK,
+// DONTDUMP, DODUMP, HUGEPAGE, NOHUGEPAGE) merges or splits like mprotect; WILLNEED, DONTNEED,
+// FREE, REMOVE, COLD and PAGEOUT change no VMA but have their checks. A hole in the range gives
+// ENOMEM after the rest was advised. Other advice values are EINVAL here (not modelled).
+SysRet sys_madvise(Mm& mm, Addr start, std::uint64_t len, std::uint64_t advice);
 // mm/mmap.c sys_brk (v5.15, v6.18)
 SysRet sys_brk(Mm& mm, Addr brk);
 

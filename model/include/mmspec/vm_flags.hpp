@@ -85,6 +85,24 @@ inline constexpr int MAP_HUGETLB = 0x40000;
 inline constexpr int MAP_SYNC = 0x80000;
 inline constexpr int MAP_FIXED_NOREPLACE = 0x100000;
 inline constexpr int MAP_UNINITIALIZED = 0x4000000;
+// madvise advice (include/uapi/asm-generic/mman-common.h)
+inline constexpr int MADV_NORMAL = 0;
+inline constexpr int MADV_RANDOM = 1;
+inline constexpr int MADV_SEQUENTIAL = 2;
+inline constexpr int MADV_WILLNEED = 3;
+inline constexpr int MADV_DONTNEED = 4;
+inline constexpr int MADV_FREE = 8;
+inline constexpr int MADV_REMOVE = 9;
+inline constexpr int MADV_DONTFORK = 10;
+inline constexpr int MADV_DOFORK = 11;
+inline constexpr int MADV_HUGEPAGE = 14;
+inline constexpr int MADV_NOHUGEPAGE = 15;
+inline constexpr int MADV_DONTDUMP = 16;
+inline constexpr int MADV_DODUMP = 17;
+inline constexpr int MADV_WIPEONFORK = 18;
+inline constexpr int MADV_KEEPONFORK = 19;
+inline constexpr int MADV_COLD = 20;
+inline constexpr int MADV_PAGEOUT = 21;
 // mlock2 flags (include/uapi/asm-generic/mman-common.h)
 inline constexpr int MLOCK_ONFAULT = 0x01;
 // mlockall flags (arch/x86: include/uapi/asm-generic/mman.h)

@@ -38,6 +38,10 @@ enum class Access : std::uint8_t { read, write, exec };
 enum class TouchOutcome : std::uint8_t { ok, segv_maperr, segv_accerr, sigbus };
 
 std::string_view access_name(Access a);
+// madvise advice words: "dontfork" <-> MADV_DONTFORK; -1 / "" for a word / value not in the
+// language.
+int advice_of(std::string_view word);
+std::string_view advice_name(int advice);
 std::string_view touch_outcome_name(TouchOutcome o);  // "ok", "SEGV_MAPERR", "SEGV_ACCERR", "SIGBUS"
 
 // Profiles a line is limited to: bit i set <=> the i-th entry of known_profiles(). 0 = all.
@@ -98,6 +102,7 @@ enum class OpKind : std::uint8_t {
   mlock,       // mlock ADDR LEN [onfault]     (mlock2; onfault: MLOCK_ONFAULT)
   munlock,     // munlock ADDR LEN
   mlockall,    // mlockall [current] [future] [onfault]
+  madvise,     // madvise ADDR LEN ADVICE    (ADVICE: a word, e.g. dontfork; in Op::flags)
   munlockall,  // munlockall
   brk,         // [N =] brk ADDR          result: the new (or unchanged) break
   touch,       // touch ADDR read|write|exec
