@@ -3,7 +3,6 @@
 // no VMA). Holes in the range do not stop the walk: they make the result ENOMEM at the end.
 #include "mmspec/syscalls.hpp"
 #include "mmspec/vma_adjust.hpp"
-#include "mmspec/vma_merge.hpp"
 
 namespace mmspec {
 namespace {
@@ -33,24 +32,10 @@ int madvise_update_vma(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFl
     *pprev = vma;
     return 0;
   }
-  MergeProposal p;
-  p.start = start;
-  p.end = end;
-  p.pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
-  p.flags = new_flags;
-  p.file = vma->vm_file;
-  p.anon_vma = vma->anon_vma;
-  p.anon_name = vma->anon_name;
-  p.src = vma;
-  Vma* target = vma_merge_existing(mm, mm.vmas.prev(vma), vma, p);
-  if (!target) {
-    *pprev = vma;
-    if (start != vma->vm_start)
-      if (int e = split_vma(mm, vma, start, &vma)) return e;
-    if (end != vma->vm_end)
-      if (int e = split_vma(mm, vma, end)) return e;
-    target = vma;
-  }
+  const ModifiedVma m = vma_modify_flags(mm, vma, start, end, new_flags);
+  *pprev = m.vma;
+  if (m.error) return m.error;
+  Vma* target = m.vma;
   target->vm_flags = new_flags;
   *pprev = target;
   if (mm.narrating())

@@ -4,7 +4,6 @@
 #include "mmspec/accounting.hpp"
 #include "mmspec/syscalls.hpp"
 #include "mmspec/vma_adjust.hpp"
-#include "mmspec/vma_merge.hpp"
 
 namespace mmspec {
 namespace {
@@ -23,31 +22,12 @@ int mlock_fixup(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFlags new
     *pprev = vma;
     return 0;
   }
-  MergeProposal p;
-  p.start = start;
-  p.end = end;
-  p.pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
-  p.flags = newflags;
-  p.file = vma->vm_file;
-  p.anon_vma = vma->anon_vma;
-  p.anon_name = vma->anon_name;
-  p.src = vma;
-  Vma* target = vma_merge_existing(mm, mm.vmas.prev(vma), vma, p);
-  if (!target) {
-    if (start != vma->vm_start) {
-      if (int e = split_vma(mm, vma, start, &vma)) {
-        *pprev = vma;
-        return e;
-      }
-    }
-    if (end != vma->vm_end) {
-      if (int e = split_vma(mm, vma, end)) {
-        *pprev = vma;
-        return e;
-      }
-    }
-    target = vma;
+  const ModifiedVma m = vma_modify_flags(mm, vma, start, end, newflags);
+  if (m.error) {
+    *pprev = m.vma;
+    return m.error;
   }
+  Vma* target = m.vma;
   // Keep track of the locked pages: + when locking an unlocked range, - when unlocking.
   std::int64_t nr_pages = static_cast<std::int64_t>((end - start) >> PAGE_SHIFT);
   if (!(newflags & VM_LOCKED))

@@ -4,7 +4,6 @@
 #include "mmspec/accounting.hpp"
 #include "mmspec/syscalls.hpp"
 #include "mmspec/vma_adjust.hpp"
-#include "mmspec/vma_merge.hpp"
 
 namespace mmspec {
 namespace {
@@ -41,32 +40,12 @@ int mprotect_fixup(Mm& mm, Vma* vma, Vma** pprev, Addr start, Addr end, VmFlags 
     MMSPEC_NOTE(mm, EventKind::flags, "never-written anonymous range loses write: VM_ACCOUNT dropped");
   }
 
-  MergeProposal p;
-  p.start = start;
-  p.end = end;
-  p.pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
-  p.flags = newflags;
-  p.file = vma->vm_file;
-  p.anon_vma = vma->anon_vma;
-  p.anon_name = vma->anon_name;
-  p.src = vma;
-  Vma* merged = vma_merge_existing(mm, mm.vmas.prev(vma), vma, p);
-  Vma* target = merged;
-  if (!merged) {
-    if (start != vma->vm_start) {
-      if (int e = split_vma(mm, vma, start, &vma)) {
-        if (charged) vm_unacct_memory(mm, charged);
-        return e;
-      }
-    }
-    if (end != vma->vm_end) {
-      if (int e = split_vma(mm, vma, end)) {
-        if (charged) vm_unacct_memory(mm, charged);
-        return e;
-      }
-    }
-    target = vma;
+  const ModifiedVma m = vma_modify_flags(mm, vma, start, end, newflags);
+  if (m.error) {
+    if (charged) vm_unacct_memory(mm, charged);
+    return m.error;
   }
+  Vma* target = m.vma;
   target->vm_flags = newflags;
   *pprev = target;
   if ((oldflags & VM_ACCOUNT) && !(newflags & VM_ACCOUNT)) vm_unacct_memory(mm, nrpages);

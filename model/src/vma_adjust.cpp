@@ -37,4 +37,22 @@ int split_vma(Mm& mm, Vma* vma, Addr addr, Vma** upper) {
   return split_vma_nocheck(mm, vma, addr, upper);
 }
 
+ModifiedVma vma_modify_flags(Mm& mm, Vma* vma, Addr start, Addr end, VmFlags flags) {
+  MergeProposal p;
+  p.start = start;
+  p.end = end;
+  p.pgoff = vma->vm_pgoff + ((start - vma->vm_start) >> PAGE_SHIFT);
+  p.flags = flags;
+  p.file = vma->vm_file;
+  p.anon_vma = vma->anon_vma;
+  p.anon_name = vma->anon_name;
+  p.src = vma;
+  if (Vma* merged = vma_merge_existing(mm, mm.vmas.prev(vma), vma, p)) return {merged, 0};
+  if (start != vma->vm_start)
+    if (int e = split_vma(mm, vma, start, &vma)) return {vma, e};
+  if (end != vma->vm_end)
+    if (int e = split_vma(mm, vma, end)) return {vma, e};
+  return {vma, 0};
+}
+
 }  // namespace mmspec
