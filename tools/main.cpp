@@ -8,10 +8,10 @@
 int main(int argc, char** argv) {
   using namespace mmspec::cli;
   CLI::App app{
-      "mmspec: what exactly does Linux do for mmap, munmap, mprotect, mremap, brk and page faults?\n"
-      "Traces (.mmt, see docs/trace-format.md) describe system calls and accesses; the model\n"
-      "replays them, says which vma_merge case fired or why a merge was refused, and is checked\n"
-      "against the running kernel.\n\n"
+      "mmspec: what exactly does Linux do for mmap, munmap, mprotect, mremap, mlock, madvise, brk\n"
+      "and page faults? Traces (.mmt, see docs/trace-format.md) describe system calls and\n"
+      "accesses; the model replays them, says which vma_merge case fired or why a merge was\n"
+      "refused, and is checked against the running kernel.\n\n"
       "Exit codes: 0 all held; 1 an expectation, invariant or agreement failed; 2 usage or\n"
       "parse error; 3 a kernel could not be run; 77 check --skip-unsupported had no kernel to run."};
   app.set_version_flag("--version", "mmspec 0.1");
@@ -23,14 +23,14 @@ int main(int argc, char** argv) {
 
   CLI::App* run = app.add_subcommand("run", "Replay traces on the model and check their expectations");
   run->add_option("files", files, "Trace files or directories of *.mmt")->required();
-  run->add_option("--profile", profile, "Kernel profile: linux-6.18 (default) or linux-5.10");
+  run->add_option("--profile", profile, "Kernel profile: linux-6.18 (default), linux-6.1 or linux-5.10");
   run->add_flag("--json", json, "Machine-readable output");
   run->add_flag("-q,--quiet", quiet, "Print only failures and the totals");
   run->footer("Example: mmspec run tests/scenarios\nPrints PASS/FAIL per trace, a diff for each mismatch, and 'N passed, N failed'.");
 
   CLI::App* explain = app.add_subcommand("explain", "Narrate each step: merge cases, refusals, splits, placement");
   explain->add_option("files", files, "Trace files")->required();
-  explain->add_option("--profile", profile, "Kernel profile: linux-6.18 (default) or linux-5.10");
+  explain->add_option("--profile", profile, "Kernel profile: linux-6.18 (default), linux-6.1 or linux-5.10");
   explain->add_flag("--json", json, "Machine-readable output");
   explain->footer("Example: mmspec explain tests/scenarios/merge/case6_mprotect.mmt");
 
