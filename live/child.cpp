@@ -516,8 +516,8 @@ const char* rlimit_name(tr::Rlimit r) {
         // EINVAL before any VMA is looked at: those always run.
         u64 addr = tr::eval(op.addr, env);
         u64 len = tr::eval(op.len, env);
-        const u64 span = (len + 4095) & ~u64{4095};
-        const bool invalid = (addr & 4095) != 0 || (len != 0 && span == 0) || addr + span < addr;
+        const u64 span = (len + kPage - 1) & ~(kPage - 1);  // PAGE_ALIGN, modulo 2^64
+        const bool invalid = (addr & (kPage - 1)) != 0 || (len != 0 && span == 0) || addr + span < addr;
         if (!invalid && op_overlaps(addr, len) != nullptr) {
           refused = true;
           break;
@@ -534,8 +534,8 @@ const char* rlimit_name(tr::Rlimit r) {
         // changes: it always runs.
         u64 addr = tr::eval(op.addr, env);
         u64 len = tr::eval(op.len, env);
-        const u64 start = addr & ~u64{4095};
-        const u64 span = (len + (addr & 4095) + 4095) & ~u64{4095};
+        const u64 start = addr & ~(kPage - 1);
+        const u64 span = (len + (addr & (kPage - 1)) + kPage - 1) & ~(kPage - 1);
         const bool wraps = start + span < start;
         if (!wraps && op_overlaps(addr, len) != nullptr) {
           refused = true;

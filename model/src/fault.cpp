@@ -22,6 +22,17 @@ AnonVmaId reusable_anon_vma(const Vma& old, const Vma& a, const Vma& b) {
   return 0;
 }
 
+// Whether the page at addr of a file or shmem VMA lies beyond the end of its file, where a
+// fault gets SIGBUS (mm/filemap.c filemap_fault / mm/shmem.c shmem_fault: index >= the file's
+// pages).
+bool beyond_eof(const Mm& mm, const Vma& vma, Addr addr) {
+  if (vma.kind != VmaKind::file && vma.kind != VmaKind::shmem) return false;
+  const Inode* ino = mm.world->inode_of(vma.vm_file);
+  if (!ino) return false;
+  const PgOff index = vma.vm_pgoff + ((addr - vma.vm_start) >> PAGE_SHIFT);
+  return index >= (ino->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
 // mm/mmap.c acct_stack_growth (v5.15); mm/vma.c (v6.18)
 int acct_stack_growth(Mm& mm, const Vma& vma, std::uint64_t size, std::uint64_t grow) {
   if (!may_expand_vm(mm, vma.vm_flags, grow)) return -ENOMEM;
@@ -104,14 +115,9 @@ int mm_populate(Mm& mm, Addr start, std::uint64_t len, bool ignore_errors) {
         MMSPEC_NOTE(mm, EventKind::fault, "populate " + vma_str(*v) + " with write faults");
         anon_vma_prepare(mm, *v);  // at the first page's fault, also if that page fails
       }
-      // get_user_pages stops at the first page the fault cannot bring in: beyond the file's end.
-      if (v->kind == VmaKind::file || v->kind == VmaKind::shmem) {
-        if (const Inode* ino = mm.world->inode_of(v->vm_file)) {
-          const Addr last = (end < v->vm_end ? end : v->vm_end) - PAGE_SIZE;
-          const PgOff index = v->vm_pgoff + ((last - v->vm_start) >> PAGE_SHIFT);
-          if (index >= (ino->size + PAGE_SIZE - 1) >> PAGE_SHIFT) error = -EFAULT;
-        }
-      }
+      // get_user_pages stops at the first page the fault cannot bring in: beyond the file's
+      // end. Pages go in order, so that is the case iff the range's last page is beyond it.
+      if (beyond_eof(mm, *v, (end < v->vm_end ? end : v->vm_end) - PAGE_SIZE)) error = -EFAULT;
     }
     if (error) {
       MMSPEC_NOTE(mm, EventKind::fault, "populating " + vma_str(*v) + " fails (PROT_NONE or beyond the end of the file)" +
@@ -153,15 +159,9 @@ FaultOutcome touch(Mm& mm, Addr addr, AccessKind access) {
     MMSPEC_NOTE(mm, EventKind::fault, "no huge page can be allocated: SIGBUS");
     return FaultOutcome::sigbus;
   }
-  if (vma->kind == VmaKind::file || vma->kind == VmaKind::shmem) {
-    if (const Inode* ino = mm.world->inode_of(vma->vm_file)) {
-      const PgOff index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-      const PgOff file_pages = (ino->size + PAGE_SIZE - 1) >> PAGE_SHIFT;
-      if (index >= file_pages) {
-        MMSPEC_NOTE(mm, EventKind::fault, "page " + hex(index) + " is beyond the end of the file: SIGBUS");
-        return FaultOutcome::sigbus;
-      }
-    }
+  if (beyond_eof(mm, *vma, addr)) {
+    MMSPEC_NOTE(mm, EventKind::fault, hex(addr) + " is beyond the end of the file: SIGBUS");
+    return FaultOutcome::sigbus;
   }
   if (nx) {
     MMSPEC_NOTE(mm, EventKind::fault, "instruction fetch from " + vma_str(*vma) + " without VM_EXEC: the page is present now, the fetch faults on NX: SIGSEGV/SEGV_ACCERR");

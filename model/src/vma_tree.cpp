@@ -86,12 +86,6 @@ template <class N>
 Addr end_of(const N* n) {
   return n ? n->end : 0;
 }
-// A descent reads a node's first line (vm_start, vm_end) and its second (the links, the
-// maxima): ask for the second while the first is on its way, so that both misses overlap.
-template <class N>
-void prefetch_second_line(const N* n) {
-  if (n) __builtin_prefetch(reinterpret_cast<const char*>(n) + 64);
-}
 
 }  // namespace
 
@@ -582,7 +576,6 @@ Vma* VmaTree::insert(const Vma& v) {
         pred = parent;
         link = &parent->right;
       }
-      prefetch_second_line(*link);
     }
   }
   Node* n = new (new_node()) Node{};

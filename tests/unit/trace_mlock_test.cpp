@@ -1,5 +1,6 @@
-// The mlock, munlock, mlockall, munlockall and madvise statements of the trace language (docs/trace-format.md): parse,
-// canonical print, round trip, and the parse errors with their file:line:col.
+// The mlock, munlock, mlockall, munlockall and madvise statements of the trace language
+// (docs/trace-format.md): parse, canonical print, round trip, and the parse errors with their
+// file:line:col.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -7,21 +8,13 @@
 
 #include "mmspec/trace.hpp"
 #include "mmspec/vm_flags.hpp"
+#include "trace_test_util.hpp"
 
 namespace mmspec::trace {
 namespace {
 
-Trace ok(std::string_view text) {
-  ParseResult r = parse(text, "t.mmt");
-  EXPECT_TRUE(r.trace.has_value()) << (r.error ? r.error->str() : std::string("no result"));
-  return r.trace ? *r.trace : Trace{};
-}
-
-std::string err(std::string_view text) {
-  ParseResult r = parse(text, "t.mmt");
-  EXPECT_FALSE(r.trace.has_value()) << "accepted:\n" << text;
-  return r.error ? r.error->str() : "<no error>";
-}
+using test::err;
+using test::ok;
 
 constexpr std::string_view kTrace =
     "window 0x7e0000000000 1G\n"

@@ -11,27 +11,15 @@
 
 #include "mmspec/trace.hpp"
 #include "mmspec/vm_flags.hpp"
+#include "trace_test_util.hpp"
 
 namespace mmspec::trace {
 namespace {
 
+using test::err;
+using test::ok;
+
 using u64 = std::uint64_t;
-
-// Parse text that must be valid; a failure prints the parser's message.
-Trace ok(std::string_view text) {
-  ParseResult r = parse(text, "t.mmt");
-  EXPECT_TRUE(r.trace.has_value()) << (r.error ? r.error->str() : std::string("no result"));
-  EXPECT_FALSE(r.error.has_value());
-  return r.trace ? *r.trace : Trace{};
-}
-
-// Parse text that must be rejected; returns "path:line:col: error: message".
-std::string err(std::string_view text) {
-  ParseResult r = parse(text, "t.mmt");
-  EXPECT_FALSE(r.trace.has_value()) << "accepted:\n" << text;
-  if (!r.error) return "<no error>";
-  return r.error->str();
-}
 
 Expr abs_(u64 v) { return Expr{Expr::Base::absolute, -1, v}; }
 Expr win(u64 v) { return Expr{Expr::Base::window, -1, v}; }
